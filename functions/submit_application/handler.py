@@ -1,5 +1,210 @@
+"""API routes for applications: parse the request, call shared/ logic, shape the answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError
+from shared import identifiers
+from shared.errors import (
+    ApplicationNotFound,
+    DuplicateApplication,
+    InvalidApplication,
+    InvalidPageToken,
+)
+from shared.http import Caller, json_response, problem
+from shared.messages import field_message
+from shared.models import Channel, FieldError, Status
+from shared.observability import get_logger
+from shared.ports import Page
+from shared.submission import Origin, submit
+from shared.views import status_view
+from shared.wiring import repository, submission_deps
+
+logger = get_logger()
+app = APIGatewayRestResolver()
+
+_CITIZEN = Origin(allowed_channels=frozenset({Channel.PORTAL, Channel.MOBILE}), default_channel=Channel.PORTAL)
+_OFFICE = Origin(allowed_channels=frozenset({Channel.OFFICE}), default_channel=Channel.OFFICE)
+_IDEMPOTENCY_TTL = 24 * 3600
+
+
+def _caller() -> Caller:
+    return Caller.from_event(app.current_event.raw_event)
+
+
+def _correlation_id() -> str:
+    headers = app.current_event.headers or {}
+    supplied = next((v for k, v in headers.items() if k.lower() == "x-correlation-id"), None)
+    return (supplied or app.current_event.request_context.request_id or "")[:100]
+
+
+def _origin(caller: Caller) -> Origin:
+    if caller.is_operator:
+        return replace(_OFFICE, operator_id=caller.sub)
+    return replace(_CITIZEN, owner_sub=caller.sub)
+
+
+def _create(raw: Any, caller: Caller, correlation_id: str) -> dict[str, Any]:
+    deps = submission_deps()
+    result = submit(raw, _origin(caller), deps, correlation_id)
+    view = status_view(result.application, deps.repo.history(result.application.application_id))
+    return {"status": 202, "body": view.model_dump(mode="json")}
+
+
+def _idempotent_create(raw: Any, caller: Caller, correlation_id: str, key: str, body_text: str) -> dict[str, Any]:
+    """A retried POST with the same Idempotency-Key answers the first result (Powertools idempotency)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from shared.config import SubmissionSettings, settings
+
+    store = DynamoDBPersistenceLayer(table_name=settings(SubmissionSettings).idempotency_table_name)
+    config = IdempotencyConfig(
+        event_key_jmespath="[owner, key]",
+        payload_validation_jmespath="body_hash",
+        expires_after_seconds=_IDEMPOTENCY_TTL,
+        hash_function="sha256",
+    )
+    if app.lambda_context is not None:
+        config.register_lambda_context(app.lambda_context)
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
+    def create_once(request: dict[str, str]) -> dict[str, Any]:
+        return _create(raw, caller, correlation_id)
+
+    body_hash = hashlib.sha256(body_text.encode()).hexdigest()
+    return create_once(request={"owner": caller.sub, "key": key, "body_hash": body_hash})
+
+
+@app.post("/applications")
+def post_application() -> Response[str]:
+    caller = _caller()
+    if not caller.is_operator and caller.level != "confirmed":
+        return problem(403, "account_not_confirmed")
+    body_text = app.current_event.body or ""
+    try:
+        raw = json.loads(body_text) if body_text else None
+    except json.JSONDecodeError:
+        raw = None
+    correlation_id = _correlation_id()
+    logger.append_keys(correlation_id=correlation_id)
+    key = next((v for k, v in (app.current_event.headers or {}).items() if k.lower() == "idempotency-key"), None)
+    if key:
+        result = _idempotent_create(raw, caller, correlation_id, key[:200], body_text)
+    else:
+        result = _create(raw, caller, correlation_id)
+    logger.info("application submitted", extra={"application_id": result["body"]["application_id"]})
+    return json_response(result["status"], result["body"], headers={"X-Correlation-Id": correlation_id})
+
+
+def _limit() -> int:
+    raw = app.current_event.get_query_string_value("limit", "20") or "20"
+    return max(1, min(100, int(raw))) if raw.isdigit() else 20
+
+
+def _page_body(page: Page) -> dict[str, Any]:
+    return {
+        "items": [status_view(a, []).model_dump(mode="json") for a in page.items],
+        "next_token": page.next_token,
+    }
+
+
+@app.get("/applications")
+def list_applications() -> Response[str]:
+    caller = _caller()
+    token = app.current_event.get_query_string_value("next_token")
+    return json_response(200, _page_body(repository().list_by_owner(caller.sub, _limit(), token)))
+
+
+@app.get("/applications/<application_id>")
+def get_application(application_id: str) -> Response[str]:
+    caller = _caller()
+    repo = repository()
+    found = repo.get(application_id)
+    if found is None or not (caller.is_operator or (found.owner_sub and found.owner_sub == caller.sub)):
+        raise ApplicationNotFound(application_id)
+    return json_response(200, status_view(found, repo.history(application_id)).model_dump(mode="json"))
+
+
+@app.get("/operator/applications")
+def operator_search() -> Response[str]:
+    caller = _caller()
+    if not caller.is_operator:
+        return problem(403, "forbidden")
+    status = app.current_event.get_query_string_value("status")
+    inn = app.current_event.get_query_string_value("inn")
+    token = app.current_event.get_query_string_value("next_token")
+    repo = repository()
+    if inn:
+        code = identifiers.inn_error(inn)
+        if code:
+            raise InvalidApplication([FieldError(field="inn", code=code, message=field_message(code))])
+        page = repo.list_by_inn_hash(submission_deps().hasher.digest(inn), _limit(), token)
+    elif status:
+        if status not in Status.__members__.values():
+            raise InvalidApplication([FieldError(field="status", code="invalid_value", message=field_message("invalid_value"))])
+        page = repo.list_by_status(status, _limit(), token)
+    else:
+        raise InvalidApplication([FieldError(field="status", code="missing_field",
+                                             message="Укажите status или inn для поиска.")])
+    return json_response(200, _page_body(page))
+
+
+@app.exception_handler(InvalidApplication)
+def _invalid(error: InvalidApplication) -> Response[str]:
+    status = 400 if app.current_event.http_method == "GET" else 422
+    return problem(status, "validation_failed", errors=error.errors)
+
+
+@app.exception_handler(DuplicateApplication)
+def _duplicate(error: DuplicateApplication) -> Response[str]:
+    extra = {"existing_application_id": error.existing_id} if error.owner_sub == _caller().sub else {}
+    return problem(409, "duplicate_application", **extra)
+
+
+@app.exception_handler(ApplicationNotFound)
+def _not_found(_: ApplicationNotFound) -> Response[str]:
+    return problem(404, "not_found")
+
+
+@app.exception_handler(InvalidPageToken)
+def _bad_token(_: InvalidPageToken) -> Response[str]:
+    return problem(400, "validation_failed", errors=[FieldError(field="next_token", code="invalid_value",
+                                                                message=field_message("invalid_value"))])
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response[str]:
+    return problem(404, "not_found", detail="Такого адреса в API нет.")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return app.resolve(event, context)
+    except Exception as error:  # the last line of defence: never a stack trace (or its data) to the client
+        if type(error).__name__ == "IdempotencyAlreadyInProgressError":
+            return _raw_problem(409, "idempotency_conflict", {"Retry-After": "2"})
+        if type(error).__name__ == "IdempotencyValidationError":
+            return _raw_problem(422, "validation_failed", {}, detail="Этот Idempotency-Key уже использован с другим телом запроса.")
+        logger.exception("unhandled error")
+        return _raw_problem(500, "internal_error", {})
+
+
+def _raw_problem(status: int, code: str, headers: dict[str, str], detail: str | None = None) -> dict[str, Any]:
+    response = problem(status, code, detail=detail, headers=headers)
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": response.headers.get("Content-Type", "application/problem+json"), **headers},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

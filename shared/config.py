@@ -1,0 +1,54 @@
+"""Settings read from the environment, lazily (at first use, not at import) so tests control them."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+
+
+class StorageSettings(BaseModel):
+    table_name: str = Field(alias="TABLE_NAME")
+
+
+class SubmissionSettings(StorageSettings):
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN")
+    hash_key_id: str = Field(alias="HASH_KEY_ID")
+
+
+class IntakeSettings(SubmissionSettings):
+    intake_dlq_url: str = Field(alias="INTAKE_DLQ_URL")
+
+
+class FnsSettings(StorageSettings):
+    fns_base_url: str = Field(alias="FNS_BASE_URL")
+    fns_timeout_seconds: float = Field(default=5.0, alias="FNS_TIMEOUT_SECONDS")
+
+
+class AuthSettings(BaseModel):
+    jwks_url: str = Field(alias="IDP_JWKS_URL")
+    issuer: str = Field(alias="IDP_ISSUER")
+    audience: str = Field(default="tax-cabinet", alias="IDP_AUDIENCE")
+
+
+@cache
+def _load(model: type[BaseModel]) -> BaseModel:
+    return model.model_validate(dict(os.environ))
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def settings(model: type[T]) -> T:
+    """The settings of `model`, validated once per process (a Lambda execution environment)."""
+    loaded = _load(model)
+    assert isinstance(loaded, model)
+    return loaded
+
+
+def reset() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    _load.cache_clear()

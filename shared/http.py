@@ -1,0 +1,68 @@
+"""HTTP shaping shared by the API handlers: the caller from the authorizer, RFC 9457 problems."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from shared.messages import PROBLEM_DETAILS, PROBLEM_TITLES
+from shared.models import FieldError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls, as the authorizer established it (never from the request body)."""
+
+    sub: str
+    level: str
+    roles: frozenset[str]
+
+    @property
+    def is_operator(self) -> bool:
+        return "operator" in self.roles
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> Caller:
+        ctx = (event.get("requestContext") or {}).get("authorizer") or {}
+        roles = frozenset(r for r in str(ctx.get("roles") or "").split(",") if r)
+        return cls(sub=str(ctx.get("sub") or ""), level=str(ctx.get("level") or ""), roles=roles)
+
+
+def problem(
+    status: int,
+    code: str,
+    *,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[str]:
+    body: dict[str, Any] = {
+        "type": f"urn:tax-cabinet:problem:{code}",
+        "title": PROBLEM_TITLES.get(code, code),
+        "status": status,
+        "detail": detail or PROBLEM_DETAILS.get(code, PROBLEM_TITLES.get(code, code)),
+        "code": code,
+        "errors": [e.model_dump() for e in errors or []],
+        **extra,
+    }
+    return Response(
+        status_code=status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(body, ensure_ascii=False),
+        headers=headers,
+    )
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(payload, ensure_ascii=False, default=str),
+        headers=headers,
+    )

@@ -1,0 +1,38 @@
+"""Status changes: one place builds the next version of an application and its history line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.models import Application, HistoryEntry, Stage, Status
+from shared.ports import ApplicationRepository, Transition
+
+
+def advance(
+    repo: ApplicationRepository,
+    app: Application,
+    *,
+    now: datetime,
+    status: Status,
+    stage: Stage,
+    note: str,
+    actor: str = "system",
+    **changes: object,
+) -> Application:
+    """Write the change if nobody changed the application since `app` was read.
+
+    Raises ConcurrentUpdate when another writer won; nothing of this change is stored then.
+    Leaving `rejected` never happens, and entering it releases the INN for a new application.
+    """
+    updated = app.model_copy(
+        update={"status": status, "stage": stage, "updated_at": now, "version": app.version + 1, **changes}
+    )
+    entry = HistoryEntry(status=status, stage=stage, at=now, note=note, actor=actor)
+    repo.transition(Transition(
+        application=updated,
+        expected_version=app.version,
+        history=entry,
+        release_inn=status is Status.REJECTED and app.status is not Status.REJECTED,
+    ))
+    return updated
+

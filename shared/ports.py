@@ -1,0 +1,84 @@
+"""Ports: what the domain logic needs from the outside world, as small protocols.
+
+Adapters in `shared/adapters/` implement them over AWS and HTTP; tests implement them in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from shared.models import Application, HistoryEntry
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Application]
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A status change: the new item attributes and the history line that records it."""
+
+    application: Application
+    expected_version: int
+    history: HistoryEntry
+    release_inn: bool = False
+
+
+class ApplicationRepository(Protocol):
+    def create(self, application: Application, history: HistoryEntry, *, lock_inn: bool) -> None:
+        """Store a new application, its first history line, its INN lock and partner key atomically.
+
+        Raises DuplicateApplication if the INN is held, DuplicatePartnerRequest if the partner's
+        request was already taken.
+        """
+
+    def get(self, application_id: str) -> Application | None: ...
+
+    def history(self, application_id: str) -> list[HistoryEntry]: ...
+
+    def transition(self, change: Transition) -> None:
+        """Write a status change if the stored version is still `expected_version` (else ConcurrentUpdate)."""
+
+    def find_by_partner_request(self, partner_id: str, request_id: str) -> str | None: ...
+
+    def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> Page: ...
+
+    def list_by_status(self, status: str, limit: int, next_token: str | None) -> Page: ...
+
+    def list_by_inn_hash(self, inn_hash: str, limit: int, next_token: str | None) -> Page: ...
+
+    def set_execution(self, application_id: str, execution_arn: str) -> None: ...
+
+
+class KeyedHasher(Protocol):
+    def digest(self, value: str) -> str:
+        """A keyed hash (HMAC) of a personal identifier, safe to use as a lookup key."""
+
+
+class WorkflowStarter(Protocol):
+    def start(self, application_id: str, correlation_id: str) -> str:
+        """Start the onboarding workflow named after the application; idempotent. Returns its ARN."""
+
+
+@dataclass(frozen=True)
+class FnsRecord:
+    inn: str
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: date
+    passport_series: str | None
+    passport_number: str | None
+
+
+class FnsRegistry(Protocol):
+    def lookup(self, inn: str) -> FnsRecord | None:
+        """The registry's record for an INN, None if unknown; raises FnsUnavailable on a transient fault."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

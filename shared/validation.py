@@ -1,0 +1,90 @@
+"""Validate an application body and return every error at once, as field-level codes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from shared import identifiers
+from shared.errors import InvalidApplication
+from shared.messages import field_message
+from shared.models import ApplicationBody, FieldError
+
+_CUSTOM_PREFIXES = (
+    "inn_", "snils_", "passport_", "division_", "phone_", "email_", "birth_", "name_", "address_",
+)
+_TYPE_CODES = {"missing": "missing_field", "model_type": "invalid_type", "dict_type": "invalid_type",
+               "string_type": "invalid_type", "enum": "invalid_value", "literal_error": "invalid_value"}
+
+
+def _code(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind.startswith(_CUSTOM_PREFIXES):
+        return kind
+    if kind in _TYPE_CODES:
+        return _TYPE_CODES[kind]
+    if kind.startswith("date"):
+        return "date_format"
+    return "invalid_value"
+
+
+def _field(error: ErrorDetails) -> str:
+    return ".".join(str(part) for part in error["loc"]) or "body"
+
+
+def _message(code: str, error: ErrorDetails) -> str:
+    if code == "date_format":
+        return "Дата указывается в формате ГГГГ-ММ-ДД."
+    if code in ("invalid_value", "invalid_type") and error["type"] == "enum":
+        return "Недопустимое значение: выберите одно из допустимых."
+    return field_message(code)
+
+
+def _date(raw: Any) -> date | None:
+    try:
+        return date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+def _passport_validity(raw: dict[str, Any], today: date) -> FieldError | None:
+    """Cross-field rule (birth date x issue date), checked even when other fields failed."""
+    birth = _date(raw.get("birth_date"))
+    passport = raw.get("passport")
+    issued = _date(passport.get("issued_on")) if isinstance(passport, dict) else None
+    if birth is None or issued is None:
+        return None
+    code = identifiers.passport_issue_error(birth, issued, today)
+    if code is None:
+        return None
+    return FieldError(field="passport.issued_on", code=code, message=field_message(code))
+
+
+def parse_application(raw: Any, *, today: date, require_inn: bool = True) -> tuple[ApplicationBody, list[FieldError]]:
+    """Return the normalised body and its warnings, or raise InvalidApplication with all errors."""
+    if not isinstance(raw, dict):
+        raise InvalidApplication([FieldError(field="body", code="invalid_json", message=field_message("invalid_json"))])
+    errors: list[FieldError] = []
+    body: ApplicationBody | None = None
+    try:
+        body = ApplicationBody.model_validate(raw, context={"today": today})
+    except ValidationError as exc:
+        for error in exc.errors():
+            code = _code(error)
+            errors.append(FieldError(field=_field(error), code=code, message=_message(code, error)))
+    fields_with_errors = {e.field for e in errors}
+    if "birth_date" not in fields_with_errors and "passport.issued_on" not in fields_with_errors:
+        validity = _passport_validity(raw, today)
+        if validity:
+            errors.append(validity)
+    if require_inn and not raw.get("inn") and "inn" not in fields_with_errors:
+        errors.append(FieldError(field="inn", code="inn_required", message=field_message("inn_required")))
+    if errors or body is None:
+        raise InvalidApplication(errors)
+    warnings = []
+    if body.inn and not identifiers.inn_region_known(body.inn):
+        warnings.append(FieldError(field="inn", code="inn_region_unknown", message=field_message("inn_region_unknown")))
+    return body, warnings
