@@ -17,9 +17,10 @@ from stdnum.ru import inn as stdnum_inn
 # Codes outside this set are a warning, not an error: FNS may assign new ones.
 KNOWN_INN_REGIONS = frozenset({f"{n:02d}" for n in range(1, 96)} | {"99"})
 
-_DIGITS = re.compile(r"\d+")
-_SNILS_FORM = re.compile(r"^\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}$")
-_DIVISION_CODE = re.compile(r"^\d{3}-\d{3}$")
+_DIGITS = re.compile(r"[0-9]+")
+_INN_FORM = re.compile(r"^(?:[0-9]{10}|[0-9]{12})$")
+_SNILS_FORM = re.compile(r"^\d{3}[- ]?\d{3}[- ]?\d{3}[- ]?\d{2}$", re.ASCII)
+_DIVISION_CODE = re.compile(r"^\d{3}-\d{3}$", re.ASCII)
 _SNILS_UNCHECKED_MAX = 1001998  # numbers up to 001-001-998 carry no checksum
 
 
@@ -28,7 +29,7 @@ def inn_error(value: str, *, person: bool = True) -> str | None:
 
     A citizen's INN has 12 digits; organisations' 10-digit INNs are refused for a person.
     """
-    if not value.isdigit() or len(value) not in (10, 12):
+    if not _INN_FORM.fullmatch(value):
         return "inn_format"
     if person and len(value) != 12:
         return "inn_format"
@@ -50,7 +51,7 @@ def inn_region_known(value: str) -> bool:
 def snils_digits(value: str) -> str | None:
     """Normalise a SNILS written with spaces or dashes to 11 digits; None if the form is wrong."""
     stripped = value.strip()
-    if not _SNILS_FORM.match(stripped):
+    if not _SNILS_FORM.fullmatch(stripped):
         return None
     return "".join(_DIGITS.findall(stripped))
 
@@ -78,7 +79,7 @@ def format_snils(digits: str) -> str:
 
 
 def division_code_ok(value: str) -> bool:
-    return bool(_DIVISION_CODE.match(value.strip()))
+    return bool(_DIVISION_CODE.fullmatch(value.strip()))
 
 
 def birthday(birth: date, years: int) -> date:

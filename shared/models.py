@@ -95,7 +95,7 @@ class Passport(_Strict):
     @field_validator("number")
     @classmethod
     def _number(cls, value: str) -> str:
-        if not re.fullmatch(r"\d{6}", value):
+        if not re.fullmatch(r"[0-9]{6}", value):
             raise _fail("passport_format")
         return value
 
@@ -103,7 +103,7 @@ class Passport(_Strict):
     @classmethod
     def _series(cls, value: str) -> str:
         compact = value.replace(" ", "")
-        if not re.fullmatch(r"\d{4}", compact):
+        if not re.fullmatch(r"[0-9]{4}", compact):
             raise _fail("passport_format")
         return compact
 

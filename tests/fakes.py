@@ -1,0 +1,116 @@
+"""In-memory adapters for unit tests of the domain logic (the moto tests cover the real ones)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from shared.errors import ConcurrentUpdate, DuplicateApplication, DuplicatePartnerRequest, FnsUnavailable
+from shared.models import Application, HistoryEntry
+from shared.ports import FnsRecord, Page, Transition
+
+VALID_BODY: dict = {
+    "inn": "500100732259", "snils": "112-233-445 95", "birth_date": "1990-05-17",
+    "email": "Ivanov@Example.ru", "phone": "8 (912) 345-67-89",
+    "full_name": {"last": "Иванов", "first": "Иван", "middle": "Иванович"},
+    "passport": {"series": "45 09", "number": "123456", "issued_on": "2015-06-01", "division_code": "770-001"},
+    "address": {"text": "г. Москва, ул. Тверская, д. 1, кв. 1", "fias_id": None},
+    "workplace": None, "channel": "portal",
+}
+
+
+class FixedClock:
+    def __init__(self, at: datetime | None = None) -> None:
+        self.at = at or datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.at += timedelta(milliseconds=1)
+        return self.at
+
+
+class FakeHasher:
+    def digest(self, value: str) -> str:
+        return hashlib.sha256(b"k" + value.encode()).hexdigest()
+
+
+class FakeWorkflow:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.fail_next = False
+
+    def start(self, application_id: str, correlation_id: str) -> str:
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("states unavailable")
+        if application_id not in self.started:
+            self.started.append(application_id)
+        return f"arn:aws:states:eu-west-1:1:execution:onboarding:{application_id}"
+
+
+class InMemoryRepository:
+    def __init__(self) -> None:
+        self.apps: dict[str, Application] = {}
+        self.hist: dict[str, list[HistoryEntry]] = {}
+        self.locks: dict[str, tuple[str, str | None]] = {}
+        self.partner: dict[tuple[str, str], str] = {}
+
+    def create(self, application: Application, history: HistoryEntry, *, lock_inn: bool) -> None:
+        key = (application.partner_id or "", application.request_id or "")
+        if application.partner_id and key in self.partner:
+            raise DuplicatePartnerRequest(self.partner[key])
+        if lock_inn and application.inn_hash in self.locks:
+            existing, owner = self.locks[application.inn_hash]
+            raise DuplicateApplication(existing, owner)
+        self.apps[application.application_id] = application
+        self.hist[application.application_id] = [history]
+        if lock_inn and application.inn_hash:
+            self.locks[application.inn_hash] = (application.application_id, application.owner_sub)
+        if application.partner_id:
+            self.partner[key] = application.application_id
+
+    def get(self, application_id: str) -> Application | None:
+        return self.apps.get(application_id)
+
+    def history(self, application_id: str) -> list[HistoryEntry]:
+        return list(self.hist.get(application_id, []))
+
+    def transition(self, change: Transition) -> None:
+        current = self.apps[change.application.application_id]
+        if current.version != change.expected_version:
+            raise ConcurrentUpdate(current.application_id)
+        self.apps[current.application_id] = change.application
+        self.hist[current.application_id].append(change.history)
+        if change.release_inn and current.inn_hash:
+            self.locks.pop(current.inn_hash, None)
+
+    def find_by_partner_request(self, partner_id: str, request_id: str) -> str | None:
+        return self.partner.get((partner_id, request_id))
+
+    def set_execution(self, application_id: str, execution_arn: str) -> None:
+        self.apps[application_id] = self.apps[application_id].model_copy(update={"execution_arn": execution_arn})
+
+    def _page(self, items: list[Application]) -> Page:
+        return Page(items=items, next_token=None)
+
+    def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> Page:
+        return self._page([a for a in self.apps.values() if a.owner_sub == owner_sub][:limit])
+
+    def list_by_status(self, status: str, limit: int, next_token: str | None) -> Page:
+        return self._page([a for a in self.apps.values() if a.status == status][:limit])
+
+    def list_by_inn_hash(self, inn_hash: str, limit: int, next_token: str | None) -> Page:
+        return self._page([a for a in self.apps.values() if a.inn_hash == inn_hash][:limit])
+
+
+class FakeFns:
+    def __init__(self, records: dict[str, FnsRecord] | None = None, failures: int = 0) -> None:
+        self.records = records or {}
+        self.failures = failures
+        self.calls = 0
+
+    def lookup(self, inn: str) -> FnsRecord | None:
+        self.calls += 1
+        if self.failures:
+            self.failures -= 1
+            raise FnsUnavailable("simulated")
+        return self.records.get(inn)
