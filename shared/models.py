@@ -223,7 +223,7 @@ class Application(BaseModel):
     status: Status
     stage: Stage
     channel: Channel
-    owner_sub: str | None
+    owner_sub: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1

@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 _PATTERNS = (
     re.compile(r"(?<![\w-])\d{3}-\d{3}-\d{3}[ -]\d{2}(?![\w-])"),  # SNILS
     re.compile(r"(?<![\w-])\d{2} ?\d{2} \d{6}(?![\w-])"),  # passport series and number
-    re.compile(r"\+?(?<![\w-])\d{10,12}(?![\w-])"),  # INN, phone, passport without spaces
+    re.compile(r"\+?(?<![\w:-])\d{10,12}(?![\w-])"),  # INN, phone, passport without spaces
 )
 
 

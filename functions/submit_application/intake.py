@@ -77,7 +77,7 @@ def record_handler(record: SQSRecord) -> str | None:
         _dead_letter(record, "duplicate_application", "an application for this INN is already active", message)
         return None
     logger.info("partner application accepted", extra={
-        "application_id": result.application.application_id, "created": result.created,
+        "application_id": result.application.application_id, "new_application": result.created,
         "partner_id": message.partner_id, "request_id": message.request_id,
     })
     return result.application.application_id
