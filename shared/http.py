@@ -40,7 +40,7 @@ def problem(
     detail: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: dict[str, Any] | None = None,
 ) -> Response[str]:
     body: dict[str, Any] = {
         "type": f"urn:tax-cabinet:problem:{code}",
@@ -49,7 +49,7 @@ def problem(
         "detail": detail or PROBLEM_DETAILS.get(code, PROBLEM_TITLES.get(code, code)),
         "code": code,
         "errors": [e.model_dump() for e in errors or []],
-        **extra,
+        **(extra or {}),
     }
     return Response(
         status_code=status,

@@ -28,11 +28,12 @@ def advance(
         update={"status": status, "stage": stage, "updated_at": now, "version": app.version + 1, **changes}
     )
     entry = HistoryEntry(status=status, stage=stage, at=now, note=note, actor=actor)
-    repo.transition(Transition(
-        application=updated,
-        expected_version=app.version,
-        history=entry,
-        release_inn=status is Status.REJECTED and app.status is not Status.REJECTED,
-    ))
+    repo.transition(
+        Transition(
+            application=updated,
+            expected_version=app.version,
+            history=entry,
+            release_inn=status is Status.REJECTED and app.status is not Status.REJECTED,
+        )
+    )
     return updated
-

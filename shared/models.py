@@ -202,10 +202,13 @@ class RejectionReason(BaseModel):
 
 
 class RequiredAction(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """What must happen next and who must do it; the optional lists say exactly what is asked."""
 
     code: str
     message: str | None = None
+    fields: list[str] | None = None
+    documents: list[str] | None = None
+    details: list[dict[str, str]] | None = None
 
 
 class HistoryEntry(BaseModel):

@@ -7,10 +7,10 @@ numbers and phones leave the process as `********2259`.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 
 _PATTERNS = (
     re.compile(r"(?<![\w-])\d{3}-\d{3}-\d{3}[ -]\d{2}(?![\w-])"),  # SNILS
@@ -31,7 +31,7 @@ def mask_text(text: str) -> str:
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: LogRecord) -> str:
         return mask_text(super().serialize(log))
 
 

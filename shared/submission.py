@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from shared.errors import DuplicateApplication, DuplicatePartnerRequest, InvalidApplication
 from shared.messages import field_message
@@ -58,8 +57,9 @@ def _channel(raw: dict[str, object], origin: Origin) -> Channel:
     except ValueError:
         channel = None  # reported below with the other errors
     if channel is None or channel not in origin.allowed_channels:
-        raise InvalidApplication([FieldError(field="channel", code="channel_not_allowed",
-                                             message=field_message("channel_not_allowed"))])
+        raise InvalidApplication(
+            [FieldError(field="channel", code="channel_not_allowed", message=field_message("channel_not_allowed"))]
+        )
     return channel
 
 
@@ -102,7 +102,9 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         warnings=warnings,
     )
     history = HistoryEntry(
-        status=Status.IN_PROGRESS, stage=Stage.FNS_CHECK, at=now,
+        status=Status.IN_PROGRESS,
+        stage=Stage.FNS_CHECK,
+        at=now,
         note="Заявление принято: все поля прошли проверку. Идёт сверка с реестром ФНС.",
         actor=origin.operator_id or origin.partner_id or "citizen",
     )

@@ -14,10 +14,24 @@ from shared.messages import field_message
 from shared.models import ApplicationBody, FieldError
 
 _CUSTOM_PREFIXES = (
-    "inn_", "snils_", "passport_", "division_", "phone_", "email_", "birth_", "name_", "address_",
+    "inn_",
+    "snils_",
+    "passport_",
+    "division_",
+    "phone_",
+    "email_",
+    "birth_",
+    "name_",
+    "address_",
 )
-_TYPE_CODES = {"missing": "missing_field", "model_type": "invalid_type", "dict_type": "invalid_type",
-               "string_type": "invalid_type", "enum": "invalid_value", "literal_error": "invalid_value"}
+_TYPE_CODES = {
+    "missing": "missing_field",
+    "model_type": "invalid_type",
+    "dict_type": "invalid_type",
+    "string_type": "invalid_type",
+    "enum": "invalid_value",
+    "literal_error": "invalid_value",
+}
 
 
 def _code(error: ErrorDetails) -> str:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from shared.config import FnsSettings, StorageSettings, SubmissionSettings, settings
 from shared.workflow_steps import StepDeps
+
+if TYPE_CHECKING:
+    from shared.adapters.dynamodb import DynamoApplicationRepository
+    from shared.adapters.fns_http import HttpFnsRegistry
+    from shared.submission import SubmissionDeps
 
 
 class SystemClock:
@@ -15,7 +21,7 @@ class SystemClock:
 
 
 @cache
-def repository():  # type: ignore[no-untyped-def]
+def repository() -> DynamoApplicationRepository:
     from shared.adapters.dynamodb import DynamoApplicationRepository
 
     return DynamoApplicationRepository(settings(StorageSettings).table_name)
@@ -26,7 +32,7 @@ def step_deps() -> StepDeps:
 
 
 @cache
-def submission_deps():  # type: ignore[no-untyped-def]
+def submission_deps() -> SubmissionDeps:
     from shared.adapters.kms_hasher import KmsKeyedHasher
     from shared.adapters.stepfunctions import StepFunctionsWorkflow
     from shared.submission import SubmissionDeps
@@ -41,7 +47,7 @@ def submission_deps():  # type: ignore[no-untyped-def]
 
 
 @cache
-def fns_registry():  # type: ignore[no-untyped-def]
+def fns_registry() -> HttpFnsRegistry:
     from shared.adapters.fns_http import HttpFnsRegistry
 
     cfg = settings(FnsSettings)

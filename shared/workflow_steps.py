@@ -37,13 +37,16 @@ def mismatches(body: ApplicationBody, record: FnsRecord) -> list[str]:
     found = []
     name = body.full_name
     if (clerk_form(name.last), clerk_form(name.first), clerk_form(name.middle)) != (
-        clerk_form(record.last_name), clerk_form(record.first_name), clerk_form(record.middle_name)
+        clerk_form(record.last_name),
+        clerk_form(record.first_name),
+        clerk_form(record.middle_name),
     ):
         found.append("full_name")
     if body.birth_date != record.birth_date:
         found.append("birth_date")
     if record.passport_number and (body.passport.series, body.passport.number) != (
-        (record.passport_series or "").replace(" ", ""), record.passport_number
+        (record.passport_series or "").replace(" ", ""),
+        record.passport_number,
     ):
         found.append("passport")
     return found
@@ -74,9 +77,14 @@ def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
         if record is None:
             message, fix = REJECTIONS["inn_not_found"]
             advance(
-                deps.repo, app, now=now, status=Status.REJECTED, stage=Stage.COMPLETED,
+                deps.repo,
+                app,
+                now=now,
+                status=Status.REJECTED,
+                stage=Stage.COMPLETED,
                 note="Отклонено: ИНН не найден в реестре ФНС.",
-                verification_outcome="not_found", required_actions=[],
+                verification_outcome="not_found",
+                required_actions=[],
                 rejection_reasons=[RejectionReason(code="inn_not_found", message=message, fix=fix)],
             )
             return "not_found"
@@ -84,21 +92,35 @@ def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
         if found:
             documents = sorted({doc for field in found for doc in _DOCUMENTS_FOR[field]})
             advance(
-                deps.repo, app, now=now, status=Status.NEEDS_CLARIFICATION, stage=Stage.CLARIFICATION,
+                deps.repo,
+                app,
+                now=now,
+                status=Status.NEEDS_CLARIFICATION,
+                stage=Stage.CLARIFICATION,
                 note="Данные не совпали с реестром ФНС: " + "; ".join(MISMATCHES[f][0] for f in found),
-                verification_outcome="mismatch", mismatches=found,
+                verification_outcome="mismatch",
+                mismatches=found,
                 required_actions=[
-                    RequiredAction(code="fix_fields", message="Проверьте и исправьте поля.",
-                                   fields=found, details=[{"field": f, "message": MISMATCHES[f][0],
-                                                           "fix": MISMATCHES[f][1]} for f in found]),
-                    RequiredAction(code="upload_documents",
-                                   message="Если данные указаны верно, загрузите подтверждающие документы.",
-                                   documents=documents),
+                    RequiredAction(
+                        code="fix_fields",
+                        message="Проверьте и исправьте поля.",
+                        fields=found,
+                        details=[{"field": f, "message": MISMATCHES[f][0], "fix": MISMATCHES[f][1]} for f in found],
+                    ),
+                    RequiredAction(
+                        code="upload_documents",
+                        message="Если данные указаны верно, загрузите подтверждающие документы.",
+                        documents=documents,
+                    ),
                 ],
             )
             return "mismatch"
         advance(
-            deps.repo, app, now=now, status=Status.IN_PROGRESS, stage=Stage.ACTIVATION,
+            deps.repo,
+            app,
+            now=now,
+            status=Status.IN_PROGRESS,
+            stage=Stage.ACTIVATION,
             note="Данные совпали с реестром ФНС. Подключаем личный кабинет.",
             verification_outcome="match",
         )
@@ -117,7 +139,11 @@ def activate(deps: StepDeps, application_id: str) -> str:
     now = deps.clock.now()
     try:
         advance(
-            deps.repo, app, now=now, status=Status.READY, stage=Stage.COMPLETED,
+            deps.repo,
+            app,
+            now=now,
+            status=Status.READY,
+            stage=Stage.COMPLETED,
             note="Личный кабинет подключён: декларации, заявления, платежи и уведомления доступны.",
             required_actions=[],
             cabinet={"features": list(CABINET_FEATURES), "activated_at": now.isoformat()},
@@ -141,7 +167,11 @@ def record_failure(deps: StepDeps, application_id: str, error: str) -> str:
         return "unchanged"
     now = deps.clock.now()
     advance(
-        deps.repo, app, now=now, status=Status.IN_PROGRESS, stage=Stage.REVIEW,
+        deps.repo,
+        app,
+        now=now,
+        status=Status.IN_PROGRESS,
+        stage=Stage.REVIEW,
         note="Техническая ошибка при обработке. Заявление передано сотруднику; данные сохранены.",
         required_actions=[RequiredAction(code="wait_review", message="Заявление проверит сотрудник.")],
         failure={"error": error[:100], "at": now.isoformat()},

@@ -10,12 +10,16 @@ from shared.models import Application, HistoryEntry
 from shared.ports import FnsRecord, Page, Transition
 
 VALID_BODY: dict = {
-    "inn": "500100732259", "snils": "112-233-445 95", "birth_date": "1990-05-17",
-    "email": "Ivanov@Example.ru", "phone": "8 (912) 345-67-89",
+    "inn": "500100732259",
+    "snils": "112-233-445 95",
+    "birth_date": "1990-05-17",
+    "email": "Ivanov@Example.ru",
+    "phone": "8 (912) 345-67-89",
     "full_name": {"last": "Иванов", "first": "Иван", "middle": "Иванович"},
     "passport": {"series": "45 09", "number": "123456", "issued_on": "2015-06-01", "division_code": "770-001"},
     "address": {"text": "г. Москва, ул. Тверская, д. 1, кв. 1", "fias_id": None},
-    "workplace": None, "channel": "portal",
+    "workplace": None,
+    "channel": "portal",
 }
 
 

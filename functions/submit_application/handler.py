@@ -151,11 +151,14 @@ def operator_search() -> Response[str]:
         page = repo.list_by_inn_hash(submission_deps().hasher.digest(inn), _limit(), token)
     elif status:
         if status not in Status.__members__.values():
-            raise InvalidApplication([FieldError(field="status", code="invalid_value", message=field_message("invalid_value"))])
+            raise InvalidApplication(
+                [FieldError(field="status", code="invalid_value", message=field_message("invalid_value"))]
+            )
         page = repo.list_by_status(status, _limit(), token)
     else:
-        raise InvalidApplication([FieldError(field="status", code="missing_field",
-                                             message="Укажите status или inn для поиска.")])
+        raise InvalidApplication(
+            [FieldError(field="status", code="missing_field", message="Укажите status или inn для поиска.")]
+        )
     return json_response(200, _page_body(page))
 
 
@@ -168,7 +171,7 @@ def _invalid(error: InvalidApplication) -> Response[str]:
 @app.exception_handler(DuplicateApplication)
 def _duplicate(error: DuplicateApplication) -> Response[str]:
     extra = {"existing_application_id": error.existing_id} if error.owner_sub == _caller().sub else {}
-    return problem(409, "duplicate_application", **extra)
+    return problem(409, "duplicate_application", extra=extra)
 
 
 @app.exception_handler(ApplicationNotFound)
@@ -178,8 +181,11 @@ def _not_found(_: ApplicationNotFound) -> Response[str]:
 
 @app.exception_handler(InvalidPageToken)
 def _bad_token(_: InvalidPageToken) -> Response[str]:
-    return problem(400, "validation_failed", errors=[FieldError(field="next_token", code="invalid_value",
-                                                                message=field_message("invalid_value"))])
+    return problem(
+        400,
+        "validation_failed",
+        errors=[FieldError(field="next_token", code="invalid_value", message=field_message("invalid_value"))],
+    )
 
 
 @app.not_found
@@ -195,7 +201,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if type(error).__name__ == "IdempotencyAlreadyInProgressError":
             return _raw_problem(409, "idempotency_conflict", {"Retry-After": "2"})
         if type(error).__name__ == "IdempotencyValidationError":
-            return _raw_problem(422, "validation_failed", {}, detail="Этот Idempotency-Key уже использован с другим телом запроса.")
+            return _raw_problem(
+                422, "validation_failed", {}, detail="Этот Idempotency-Key уже использован с другим телом запроса."
+            )
         logger.exception("unhandled error")
         return _raw_problem(500, "internal_error", {})
 

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
@@ -49,40 +50,56 @@ def _dead_letter(record: SQSRecord, reason: str, detail: str, message: PartnerMe
         MessageBody=record.body or "-",
         MessageAttributes=attributes,
     )
-    logger.warning("partner message dead-lettered", extra={
-        "reason": reason, "detail": detail, "message_id": record.message_id,
-        "partner_id": message.partner_id if message else None,
-        "request_id": message.request_id if message else None,
-    })
+    logger.warning(
+        "partner message dead-lettered",
+        extra={
+            "reason": reason,
+            "detail": detail,
+            "message_id": record.message_id,
+            "partner_id": message.partner_id if message else None,
+            "request_id": message.request_id if message else None,
+        },
+    )
 
 
 def record_handler(record: SQSRecord) -> str | None:
     try:
         message = PartnerMessage.model_validate(json.loads(record.body or ""))
     except (json.JSONDecodeError, ValidationError) as error:
-        fields = sorted({".".join(map(str, e["loc"])) for e in error.errors()}) if isinstance(error, ValidationError) else []
+        fields = (
+            sorted({".".join(map(str, e["loc"])) for e in error.errors()}) if isinstance(error, ValidationError) else []
+        )
         _dead_letter(record, "malformed_message", ",".join(fields) or "not a JSON object", None)
         return None
     origin = Origin(
-        allowed_channels=frozenset({Channel.PARTNER}), default_channel=Channel.PARTNER,
-        partner_id=message.partner_id, request_id=message.request_id,
+        allowed_channels=frozenset({Channel.PARTNER}),
+        default_channel=Channel.PARTNER,
+        partner_id=message.partner_id,
+        request_id=message.request_id,
     )
     correlation_id = f"{message.partner_id}:{message.request_id}"
     try:
-        result = submit({**message.application, "channel": Channel.PARTNER.value}, origin, submission_deps(), correlation_id)
+        result = submit(
+            {**message.application, "channel": Channel.PARTNER.value}, origin, submission_deps(), correlation_id
+        )
     except InvalidApplication as invalid:
         _dead_letter(record, "validation_failed", ",".join(f"{e.field}:{e.code}" for e in invalid.errors), message)
         return None
     except DuplicateApplication:
         _dead_letter(record, "duplicate_application", "an application for this INN is already active", message)
         return None
-    logger.info("partner application accepted", extra={
-        "application_id": result.application.application_id, "new_application": result.created,
-        "partner_id": message.partner_id, "request_id": message.request_id,
-    })
+    logger.info(
+        "partner application accepted",
+        extra={
+            "application_id": result.application.application_id,
+            "new_application": result.created,
+            "partner_id": message.partner_id,
+            "request_id": message.request_id,
+        },
+    )
     return result.application.application_id
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -25,8 +25,12 @@ from shared.models import Application, HistoryEntry
 from shared.ports import Page, Transition
 
 _TRANSIENT = {
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "TransactionConflictException", "ServiceUnavailable",
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "TransactionConflictException",
+    "ServiceUnavailable",
 }
 
 
@@ -129,13 +133,20 @@ class DynamoApplicationRepository:
         lock_index = partner_index = -1
         if lock_inn and application.inn_hash:
             lock_index = len(items)
-            lock = {**_lock_key(application.inn_hash), "application_id": application.application_id,
-                    "owner_sub": application.owner_sub, "entity": "inn_lock"}
+            lock = {
+                **_lock_key(application.inn_hash),
+                "application_id": application.application_id,
+                "owner_sub": application.owner_sub,
+                "entity": "inn_lock",
+            }
             items.append({"Put": {**new_item, "Item": _to_item(lock)}})
         if application.partner_id and application.request_id:
             partner_index = len(items)
-            key = {**_partner_key(application.partner_id, application.request_id),
-                   "application_id": application.application_id, "entity": "partner_request"}
+            key = {
+                **_partner_key(application.partner_id, application.request_id),
+                "application_id": application.application_id,
+                "entity": "partner_request",
+            }
             items.append({"Put": {**new_item, "Item": _to_item(key)}})
         try:
             self._ddb.transact_write_items(TransactItems=items)
@@ -183,26 +194,34 @@ class DynamoApplicationRepository:
     def transition(self, change: Transition) -> None:
         app = change.application
         items: list[dict[str, Any]] = [
-            {"Put": {
-                "TableName": self._table,
-                "Item": _to_item(_app_attrs(app)),
-                "ConditionExpression": "#v = :expected",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": _to_item({":expected": change.expected_version}),
-            }},
-            {"Put": {
-                "TableName": self._table,
-                "Item": _to_item(_history_attrs(app.application_id, app.version, change.history)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _to_item(_app_attrs(app)),
+                    "ConditionExpression": "#v = :expected",
+                    "ExpressionAttributeNames": {"#v": "version"},
+                    "ExpressionAttributeValues": _to_item({":expected": change.expected_version}),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _to_item(_history_attrs(app.application_id, app.version, change.history)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
         ]
         if change.release_inn and app.inn_hash:
-            items.append({"Delete": {
-                "TableName": self._table,
-                "Key": _to_item(_lock_key(app.inn_hash)),
-                "ConditionExpression": "attribute_not_exists(pk) OR application_id = :id",
-                "ExpressionAttributeValues": _to_item({":id": app.application_id}),
-            }})
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": _to_item(_lock_key(app.inn_hash)),
+                        "ConditionExpression": "attribute_not_exists(pk) OR application_id = :id",
+                        "ExpressionAttributeValues": _to_item({":id": app.application_id}),
+                    }
+                }
+            )
         try:
             self._ddb.transact_write_items(TransactItems=items)
         except ClientError as error:

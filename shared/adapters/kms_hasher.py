@@ -18,7 +18,5 @@ class KmsKeyedHasher:
 
 @lru_cache(maxsize=256)
 def _mac(key_id: str, value: str) -> str:
-    response = client("kms").generate_mac(
-        KeyId=key_id, Message=value.encode(), MacAlgorithm="HMAC_SHA_256"
-    )
+    response = client("kms").generate_mac(KeyId=key_id, Message=value.encode(), MacAlgorithm="HMAC_SHA_256")
     return bytes(response["Mac"]).hex()

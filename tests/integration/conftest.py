@@ -36,21 +36,29 @@ class Cloud:
 def _gsi(name: str) -> dict[str, Any]:
     return {
         "IndexName": name,
-        "KeySchema": [{"AttributeName": f"{name}pk", "KeyType": "HASH"}, {"AttributeName": f"{name}sk", "KeyType": "RANGE"}],
+        "KeySchema": [
+            {"AttributeName": f"{name}pk", "KeyType": "HASH"},
+            {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
+        ],
         "Projection": {"ProjectionType": "ALL"},
     }
 
 
 def create_tables(ddb: Any) -> tuple[str, str]:
-    attrs = [{"AttributeName": n, "AttributeType": "S"} for n in
-             ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")]
+    attrs = [
+        {"AttributeName": n, "AttributeType": "S"}
+        for n in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
+    ]
     ddb.create_table(
-        TableName="applications", BillingMode="PAY_PER_REQUEST", AttributeDefinitions=attrs,
+        TableName="applications",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=attrs,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         GlobalSecondaryIndexes=[_gsi("gsi1"), _gsi("gsi2"), _gsi("gsi3")],
     )
     ddb.create_table(
-        TableName="idempotency", BillingMode="PAY_PER_REQUEST",
+        TableName="idempotency",
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
     )
@@ -59,23 +67,36 @@ def create_tables(ddb: Any) -> tuple[str, str]:
 
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         table, idem = create_tables(boto3.client("dynamodb", region_name=REGION))
         key = boto3.client("kms", region_name=REGION).create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
         role = boto3.client("iam", region_name=REGION).create_role(
-            RoleName="sfn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+            RoleName="sfn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )
         machine = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-            name="onboarding", roleArn=role["Role"]["Arn"],
-            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
+            name="onboarding",
+            roleArn=role["Role"]["Arn"],
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        )
         dlq = boto3.client("sqs", region_name=REGION).create_queue(QueueName="intake-dlq")["QueueUrl"]
-        env = {"TABLE_NAME": table, "IDEMPOTENCY_TABLE_NAME": idem, "HASH_KEY_ID": key["KeyMetadata"]["KeyId"],
-               "STATE_MACHINE_ARN": machine["stateMachineArn"], "INTAKE_DLQ_URL": dlq,
-               "POWERTOOLS_SERVICE_NAME": "tax-cabinet", "FNS_BASE_URL": "http://127.0.0.1:9/fns",
-               "FNS_TIMEOUT_SECONDS": "2"}
+        env = {
+            "TABLE_NAME": table,
+            "IDEMPOTENCY_TABLE_NAME": idem,
+            "HASH_KEY_ID": key["KeyMetadata"]["KeyId"],
+            "STATE_MACHINE_ARN": machine["stateMachineArn"],
+            "INTAKE_DLQ_URL": dlq,
+            "POWERTOOLS_SERVICE_NAME": "tax-cabinet",
+            "FNS_BASE_URL": "http://127.0.0.1:9/fns",
+            "FNS_TIMEOUT_SECONDS": "2",
+        }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         for reset in (aws.reset, config.reset, wiring.reset):
@@ -96,19 +117,38 @@ class Context:
         return 30_000
 
 
-def api_event(method: str, path: str, *, sub: str = "citizen-1", level: str = "confirmed", roles: str = "",
-              body: Any = None, headers: dict[str, str] | None = None, query: dict[str, str] | None = None,
-              resource: str | None = None, path_params: dict[str, str] | None = None) -> dict[str, Any]:
+def api_event(
+    method: str,
+    path: str,
+    *,
+    sub: str = "citizen-1",
+    level: str = "confirmed",
+    roles: str = "",
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    resource: str | None = None,
+    path_params: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A REST API (v1) proxy event as API Gateway sends it after the authorizer."""
     text = body if isinstance(body, str) or body is None else json.dumps(body, ensure_ascii=False)
     return {
-        "resource": resource or path, "path": path, "httpMethod": method,
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
         "headers": {"Content-Type": "application/json", **(headers or {})},
         "multiValueHeaders": {k: [v] for k, v in {"Content-Type": "application/json", **(headers or {})}.items()},
-        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": path_params, "stageVariables": None, "body": text, "isBase64Encoded": False,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": path_params,
+        "stageVariables": None,
+        "body": text,
+        "isBase64Encoded": False,
         "requestContext": {
-            "requestId": "rid-1", "stage": "v1", "resourcePath": resource or path, "httpMethod": method,
+            "requestId": "rid-1",
+            "stage": "v1",
+            "resourcePath": resource or path,
+            "httpMethod": method,
             "identity": {"sourceIp": "127.0.0.1"},
             "authorizer": {"principalId": sub, "sub": sub, "level": level, "roles": roles},
         },
@@ -116,9 +156,19 @@ def api_event(method: str, path: str, *, sub: str = "citizen-1", level: str = "c
 
 
 def sqs_event(*bodies: str) -> dict[str, Any]:
-    return {"Records": [{
-        "messageId": f"m-{i}", "receiptHandle": f"rh-{i}", "body": body,
-        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-        "md5OfBody": "", "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:intake", "awsRegion": REGION,
-    } for i, body in enumerate(bodies)]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{i}",
+                "receiptHandle": f"rh-{i}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:intake",
+                "awsRegion": REGION,
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }

@@ -24,8 +24,9 @@ def post(body: Any, **kw: Any) -> tuple[int, dict[str, Any], dict[str, Any]]:
 
 
 def get_app(app_id: str, **kw: Any) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    return call(api_event("GET", f"/applications/{app_id}", resource="/applications/{id}",
-                          path_params={"id": app_id}, **kw))
+    return call(
+        api_event("GET", f"/applications/{app_id}", resource="/applications/{id}", path_params={"id": app_id}, **kw)
+    )
 
 
 def test_submit_returns_status_view_and_starts_workflow(cloud: Cloud) -> None:

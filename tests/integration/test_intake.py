@@ -9,19 +9,22 @@ import pytest
 
 from functions.submit_application import intake
 from tests.fakes import VALID_BODY
-from tests.unit.test_identifiers import _inn12
 from tests.integration.conftest import REGION, Cloud, Context, sqs_event
+from tests.unit.test_identifiers import _inn12
 
 
 def message(request_id: str = "r-1", **application: object) -> str:
-    return json.dumps({"partner_id": "bank-1", "request_id": request_id, "application": {**VALID_BODY, **application}},
-                      ensure_ascii=False)
+    return json.dumps(
+        {"partner_id": "bank-1", "request_id": request_id, "application": {**VALID_BODY, **application}},
+        ensure_ascii=False,
+    )
 
 
 def dlq(cloud: Cloud) -> list[dict]:
     sqs = boto3.client("sqs", region_name=REGION)
     return sqs.receive_message(QueueUrl=cloud.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
-        "Messages", [])
+        "Messages", []
+    )
 
 
 def apps(cloud: Cloud) -> list[dict]:
@@ -40,8 +43,10 @@ def test_duplicated_message_makes_one_application(cloud: Cloud) -> None:
 
 
 def test_malformed_messages_go_to_dlq_with_reason(cloud: Cloud) -> None:
-    result = intake.handler(sqs_event("not json", json.dumps({"partner_id": "bank-1"}),
-                                      message("r-2", inn="500100732258"), message("r-3")), Context())
+    result = intake.handler(
+        sqs_event("not json", json.dumps({"partner_id": "bank-1"}), message("r-2", inn="500100732258"), message("r-3")),
+        Context(),
+    )
     assert result == {"batchItemFailures": []}
     dead = dlq(cloud)
     reasons = sorted(m["MessageAttributes"]["reason"]["StringValue"] for m in dead)

@@ -22,15 +22,22 @@ from shared.models import Stage, Status
 from tests.fakes import VALID_BODY
 from tests.integration.conftest import Cloud, Context, api_event
 
-REGISTRY = {"500100732259": {"inn": "500100732259", "last_name": "ИВАНОВ", "first_name": "Иван",
-                             "middle_name": "Иванович", "birth_date": "1990-05-17",
-                             "passport": {"series": "4509", "number": "123456"}}}
+REGISTRY = {
+    "500100732259": {
+        "inn": "500100732259",
+        "last_name": "ИВАНОВ",
+        "first_name": "Иван",
+        "middle_name": "Иванович",
+        "birth_date": "1990-05-17",
+        "passport": {"series": "4509", "number": "123456"},
+    }
+}
 
 
 class _Registry(BaseHTTPRequestHandler):
     mode = "ok"
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         inn = json.loads(self.rfile.read(length))["inn"]
         if _Registry.mode == "down":
@@ -151,8 +158,14 @@ def test_concurrent_status_change_loses_its_race_cleanly(fns: type[_Registry]) -
     assert first_reader is not None and second_reader is not None
     advance(repo, first_reader, now=first_reader.updated_at, status=Status.READY, stage=Stage.COMPLETED, note="won")
     with pytest.raises(ConcurrentUpdate):
-        advance(repo, second_reader, now=second_reader.updated_at, status=Status.REJECTED, stage=Stage.COMPLETED,
-                note="lost")
+        advance(
+            repo,
+            second_reader,
+            now=second_reader.updated_at,
+            status=Status.REJECTED,
+            stage=Stage.COMPLETED,
+            note="lost",
+        )
     stored = repo.get(app_id)
     assert stored is not None and stored.version == 2 and stored.status is Status.READY
     assert [h.note for h in repo.history(app_id)][1:] == ["won"]

@@ -9,12 +9,17 @@ from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemo
 
 
 def citizen(sub: str) -> Origin:
-    return Origin(allowed_channels=frozenset({Channel.PORTAL, Channel.MOBILE}), default_channel=Channel.PORTAL,
-                  owner_sub=sub)
+    return Origin(
+        allowed_channels=frozenset({Channel.PORTAL, Channel.MOBILE}), default_channel=Channel.PORTAL, owner_sub=sub
+    )
 
 
-PARTNER = Origin(allowed_channels=frozenset({Channel.PARTNER}), default_channel=Channel.PARTNER,
-                 partner_id="bank-1", request_id="r-1")
+PARTNER = Origin(
+    allowed_channels=frozenset({Channel.PARTNER}),
+    default_channel=Channel.PARTNER,
+    partner_id="bank-1",
+    request_id="r-1",
+)
 
 
 @pytest.fixture

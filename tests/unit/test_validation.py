@@ -44,20 +44,34 @@ def test_valid_body_is_normalised() -> None:
 
 
 def test_lenient_on_form() -> None:
-    parsed, _ = parse_application(body(snils="11223344595", phone="+7 (912) 345 67 89",
-                                       full_name__last="  Иванов  ", passport__series="4509"), today=TODAY)
+    parsed, _ = parse_application(
+        body(snils="11223344595", phone="+7 (912) 345 67 89", full_name__last="  Иванов  ", passport__series="4509"),
+        today=TODAY,
+    )
     assert parsed.snils == "112-233-445 95"
     assert parsed.full_name.last == "Иванов"
 
 
 def test_all_errors_at_once() -> None:
-    found = codes(body(inn="500100732258", snils="112-233-445 96", phone="+7 777 123 4567",
-                       email="not-an-email", birth_date="2020-01-01", passport__number="12345",
-                       passport__division_code="770001"))
+    found = codes(
+        body(
+            inn="500100732258",
+            snils="112-233-445 96",
+            phone="+7 777 123 4567",
+            email="not-an-email",
+            birth_date="2020-01-01",
+            passport__number="12345",
+            passport__division_code="770001",
+        )
+    )
     assert found >= {
-        ("inn", "inn_checksum"), ("snils", "snils_checksum"), ("phone", "phone_format"),
-        ("email", "email_format"), ("birth_date", "birth_date_range"),
-        ("passport.number", "passport_format"), ("passport.division_code", "division_code_format"),
+        ("inn", "inn_checksum"),
+        ("snils", "snils_checksum"),
+        ("phone", "phone_format"),
+        ("email", "email_format"),
+        ("birth_date", "birth_date_range"),
+        ("passport.number", "passport_format"),
+        ("passport.division_code", "division_code_format"),
     }
 
 
@@ -66,9 +80,15 @@ def test_missing_fields_are_listed() -> None:
     assert {("snils", "missing_field"), ("full_name.first", "missing_field"), ("passport", "missing_field")} <= found
 
 
-@pytest.mark.parametrize(("birth", "ok"), [
-    ("1899-12-31", False), ("1900-01-01", True), ("2012-11-27", True), ("2012-11-28", False),
-])
+@pytest.mark.parametrize(
+    ("birth", "ok"),
+    [
+        ("1899-12-31", False),
+        ("1900-01-01", True),
+        ("2012-11-27", True),
+        ("2012-11-28", False),
+    ],
+)
 def test_birth_date_range(birth: str, ok: bool) -> None:
     raw = body(birth_date=birth, passport__issued_on="2026-11-27")
     if ok:

@@ -6,15 +6,21 @@ import pytest
 
 from shared.errors import ConcurrentUpdate, FnsUnavailable
 from shared.lifecycle import advance
-from shared.models import Stage, Status
+from shared.models import Channel, Stage, Status
 from shared.ports import FnsRecord
 from shared.submission import Origin, SubmissionDeps, submit
-from shared.models import Channel
 from shared.workflow_steps import StepDeps, activate, clerk_form, record_failure, verify
 from tests.fakes import VALID_BODY, FakeFns, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 
-RECORD = FnsRecord(inn="500100732259", last_name="ИВАНОВ", first_name="иван ", middle_name="Иванович",
-                   birth_date=date(1990, 5, 17), passport_series="4509", passport_number="123456")
+RECORD = FnsRecord(
+    inn="500100732259",
+    last_name="ИВАНОВ",
+    first_name="иван ",
+    middle_name="Иванович",
+    birth_date=date(1990, 5, 17),
+    passport_series="4509",
+    passport_number="123456",
+)
 CITIZEN = Origin(allowed_channels=frozenset({Channel.PORTAL}), default_channel=Channel.PORTAL, owner_sub="u1")
 
 
@@ -26,9 +32,14 @@ def world() -> tuple[InMemoryRepository, StepDeps, str]:
     return repo, StepDeps(repo=repo, clock=clock), result.application.application_id
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Семёнов", "СЕМЕНОВ"), ("  Анна  Мария ", "анна мария"), ("Петров - Водкин", "петров-водкин"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Семёнов", "СЕМЕНОВ"),
+        ("  Анна  Мария ", "анна мария"),
+        ("Петров - Водкин", "петров-водкин"),
+    ],
+)
 def test_clerk_reads_names_alike(a: str, b: str) -> None:
     assert clerk_form(a) == clerk_form(b)
 
