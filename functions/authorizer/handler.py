@@ -38,16 +38,14 @@ def _claims(token: str) -> dict[str, Any]:
     return claims
 
 
-def _policy(principal: str, effect: str, method_arn: str, context: dict[str, str] | None = None) -> dict[str, Any]:
-    arn, _, _ = method_arn.partition("/")
-    stage = method_arn.split("/")[1] if method_arn.count("/") >= 1 else "*"
+def _policy(principal: str, method_arn: str, context: dict[str, str]) -> dict[str, Any]:
+    api, _, rest = method_arn.partition("/")
+    stage = rest.partition("/")[0] or "*"
+    statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": f"{api}/{stage}/*/*"}
     return {
         "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": f"{arn}/{stage}/*/*"}],
-        },
-        "context": context or {},
+        "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+        "context": context,
     }
 
 
@@ -68,7 +66,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise Exception("Unauthorized")
     return _policy(
         str(claims["sub"]),
-        "Allow",
         str(event.get("methodArn", "*")),
         {"sub": str(claims["sub"]), "level": level, "roles": ",".join(str(r) for r in roles)},
     )
