@@ -1,0 +1,47 @@
+"""CDK entry point: `CDK_OUTDIR=cdk.out python infra/app.py` (or `cdk synth` through cdk.json).
+
+Context (cdk.json defaults, `-c key=value` or the CDK_CONTEXT_JSON variable): idp_jwks_url,
+idp_issuer, idp_audience, fns_base_url, partner_account_ids (comma-separated). cdk-nag's
+AwsSolutions pack runs on every synth as a validation plugin: an unacknowledged finding fails it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aws_cdk import App, Environment, Validations  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+
+from infra.components.functions import FunctionSettings  # noqa: E402
+from infra.stack import TaxCabinetStack  # noqa: E402
+
+
+def build(app: App) -> TaxCabinetStack:
+    def ctx(key: str, default: str = "") -> str:
+        value = app.node.try_get_context(key)
+        return default if value is None else str(value)
+
+    stack = TaxCabinetStack(
+        app, "TaxCabinetStack",
+        description="Tax cabinet onboarding: submit, verify against FNS, activate",
+        env=Environment(account=os.getenv("CDK_DEFAULT_ACCOUNT"), region=os.getenv("CDK_DEFAULT_REGION")),
+        settings=FunctionSettings(
+            idp_jwks_url=ctx("idp_jwks_url"),
+            idp_issuer=ctx("idp_issuer"),
+            idp_audience=ctx("idp_audience", "tax-cabinet"),
+            fns_base_url=ctx("fns_base_url"),
+        ),
+        partner_accounts=[a.strip() for a in ctx("partner_account_ids").split(",") if a.strip()],
+    )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stack
+
+
+if __name__ == "__main__":
+    application = App()
+    build(application)
+    application.synth()

@@ -1,0 +1,1 @@
+"""One construct per concern: encryption, storage, intake, functions, API, workflow."""

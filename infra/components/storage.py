@@ -1,0 +1,46 @@
+"""The applications table (single-table layout, docs/architecture.md) and the idempotency table."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+_S = dynamodb.AttributeType.STRING
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        common = {
+            "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
+            "encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            "encryption_key": key,
+            "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+        }
+        # dynamodb.Table, not TableV2: the local cloud (moto) cannot create a GlobalTable.
+        self.table = dynamodb.Table(
+            self, "ApplicationsTable",
+            partition_key=dynamodb.Attribute(name="pk", type=_S),
+            sort_key=dynamodb.Attribute(name="sk", type=_S),
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            **common,
+        )
+        for index in ("gsi1", "gsi2", "gsi3"):  # by owner, by status, by INN hash
+            self.table.add_global_secondary_index(
+                index_name=index,
+                partition_key=dynamodb.Attribute(name=f"{index}pk", type=_S),
+                sort_key=dynamodb.Attribute(name=f"{index}sk", type=_S),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+        self.idempotency_table = dynamodb.Table(
+            self, "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name="id", type=_S),
+            time_to_live_attribute="expiration",
+            removal_policy=RemovalPolicy.DESTROY,
+            **common,
+        )

@@ -1,0 +1,51 @@
+"""The whole service as one stack."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.components.api import Api
+from infra.components.encryption import Encryption
+from infra.components.functions import Functions, FunctionSettings
+from infra.components.intake import Intake
+from infra.components.storage import Storage
+from infra.components.workflow import Workflow
+
+
+class TaxCabinetStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: FunctionSettings,
+        partner_accounts: list[str],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        encryption = Encryption(self, "Encryption")
+        storage = Storage(self, "Storage", key=encryption.data_key)
+        intake = Intake(self, "Intake", key=encryption.data_key, partner_accounts=partner_accounts)
+        functions = Functions(
+            self, "Functions", settings=settings, encryption=encryption, storage=storage, intake=intake
+        )
+        workflow = Workflow(
+            self, "Workflow",
+            verify_inn=functions.verify_inn,
+            activate_cabinet=functions.activate_cabinet,
+            record_failure=functions.record_failure,
+        )
+        for fn in (functions.applications_api, functions.partner_intake):
+            fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
+            workflow.state_machine.grant_start_execution(fn)
+        api = Api(
+            self, "Api",
+            authorizer_function=functions.authorizer,
+            applications_function=functions.applications_api,
+        )
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url)
+        CfnOutput(self, "IntakeQueueUrl", value=intake.queue.queue_url)
+        CfnOutput(self, "IntakeDlqUrl", value=intake.dlq.queue_url)
+        CfnOutput(self, "TableName", value=storage.table.table_name)
+        CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
