@@ -1,0 +1,188 @@
+"""`python -m local` (`make dev`): synthesize, deploy into an embedded moto, serve on :3000.
+
+The same functions and the same state machine as in AWS run here: moto's CloudFormation creates
+the stack from the synthesized template, Lambda code runs in warm worker processes, and a small
+gateway plays API Gateway from the template's own routes and authorizer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config
+
+from local import moto_patches
+from local.deploy import ACCOUNT, Deployment, deploy
+from local.fns_simulator import FnsSimulator
+from local.gateway import Gateway, Server
+from local.idp import LocalIdentityProvider, TokenRequestError
+from local.lambda_runtime import LambdaRuntime
+from local.outbox import Outbox
+from local.template import ROOT, load, resources_of_type, synthesize
+
+REGION = os.environ.get("LOCAL_REGION", "eu-west-1")
+
+Reply = tuple[int, dict[str, str], bytes]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _json(status: int, payload: Any) -> Reply:
+    return status, {"Content-Type": "application/json"}, json.dumps(payload, ensure_ascii=False).encode()
+
+
+class LocalRoutes:
+    """`/health` and `/_local/...`: present in local mode only, never in the deployed API."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.idp = LocalIdentityProvider(issuer=f"{base_url}/_local")
+        self.fns = FnsSimulator()
+        self.ready = threading.Event()
+        self.info: dict[str, Any] = {}
+        self.outbox: Outbox | None = None
+
+    def __call__(self, method: str, raw_path: str, body: bytes) -> Reply | None:
+        path = urlsplit(raw_path).path
+        try:
+            data = json.loads(body) if body else None
+        except json.JSONDecodeError:
+            return _json(400, {"error": "body is not JSON"})
+        if path == "/health":
+            return _json(200, {"status": "ok"}) if self.ready.is_set() else _json(503, {"status": "starting"})
+        if path == "/_local/jwks.json":
+            return _json(200, self.idp.jwks())
+        if path == "/_local/token" and method == "POST":
+            try:
+                return _json(200, {"access_token": self.idp.issue(data), "token_type": "Bearer"})
+            except TokenRequestError as error:
+                return _json(422, {"error": str(error)})
+        if path.startswith("/_local/fns/"):
+            status, payload = self.fns.handle(method, path.removeprefix("/_local/fns"), data)
+            return _json(status, payload)
+        if not self.ready.is_set():
+            return _json(503, {"status": "starting"})
+        if path == "/_local/info":
+            return _json(200, self.info)
+        if path == "/_local/outbox" and self.outbox is not None:
+            return _json(200, {"messages": self.outbox.messages()})
+        return None
+
+
+def _queue_url(moto_endpoint: str, url: str | None) -> str | None:
+    return f"{moto_endpoint}/{ACCOUNT}/{url.rsplit('/', 1)[-1]}" if url else None
+
+
+def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
+    started = time.monotonic()
+    base_url = f"http://127.0.0.1:{port}"
+    state = ROOT / ".local" / str(port)
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+
+    routes = LocalRoutes(base_url)
+    server = Server(("127.0.0.1", port), routes)
+    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+
+    from moto.server import ThreadedMotoServer
+
+    moto_port = _free_port()
+    os.environ["MOTO_PORT"] = str(moto_port)  # Step Functions' Lambda calls come back through it
+    for key, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105
+                       "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+        os.environ[key] = value
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    runtime = LambdaRuntime(state, {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local",
+                                    "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION,  # noqa: S106
+                                    "AWS_REGION": REGION})
+    moto_patches.run_lambdas_in(runtime)
+    moto_patches.honour_kms_key_spec()
+
+    context = {"idp_jwks_url": f"{base_url}/_local/jwks.json", "idp_issuer": f"{base_url}/_local",
+               "idp_audience": "tax-cabinet", "fns_base_url": f"{base_url}/_local/fns", "partner_account_ids": ""}
+    synth_started = time.monotonic()
+    assembly = synthesize(state / "cdk.out", context)
+    synth_seconds = time.monotonic() - synth_started
+    template = load(assembly)
+    deployment: Deployment = deploy(template, assembly, endpoint, REGION)
+
+    lam = boto3.client("lambda", endpoint_url=endpoint, region_name=REGION,
+                       config=Config(read_timeout=120, retries={"max_attempts": 0}))
+    functions = {logical: deployment.physical[logical]
+                 for logical in resources_of_type(template, "AWS::Lambda::Function")}
+    from moto.awslambda.models import lambda_backends
+
+    backend = lambda_backends[ACCOUNT][REGION]
+    with ThreadPoolExecutor(max_workers=len(functions)) as pool:
+        list(pool.map(lambda name: runtime.prewarm(moto_patches.spec_of(backend.get_function(name))),
+                      functions.values()))
+    server.gateway = Gateway(template, functions, lam, REGION, ACCOUNT)
+    routes.outbox = Outbox(ACCOUNT, REGION)
+    routes.info = {
+        "api_url": base_url,
+        "aws_endpoint_url": endpoint,
+        "region": REGION,
+        "intake_queue_url": _queue_url(endpoint, deployment.outputs.get("IntakeQueueUrl")),
+        "intake_dlq_url": _queue_url(endpoint, deployment.outputs.get("IntakeDlqUrl")),
+        "outcome_queue_url": _queue_url(endpoint, deployment.outputs.get("OutcomeQueueUrl")),
+        "table_name": deployment.outputs.get("TableName"),
+        "state_machine_arn": deployment.outputs.get("StateMachineArn"),
+        "logs_dir": str(state / "logs"),
+        "synth_seconds": round(synth_seconds, 2),
+    }
+    routes.ready.set()
+    return server, runtime, moto, time.monotonic() - started
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "3000"))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        server, runtime, moto, seconds = start(port)
+    except Exception as error:
+        print(f"local cloud failed to start: {error}", file=sys.stderr)
+        return 1
+    info = server.local_routes.info
+    print(
+        f"\nTax cabinet local cloud ready in {seconds:.1f} s (synth {info['synth_seconds']} s)\n"
+        f"  API            {info['api_url']}\n"
+        f"  health         {info['api_url']}/health\n"
+        f"  token          POST {info['api_url']}/_local/token {{\"sub\", \"level\", \"roles\"}}\n"
+        f"  info           {info['api_url']}/_local/info\n"
+        f"  outbox         {info['api_url']}/_local/outbox\n"
+        f"  FNS simulator  {info['api_url']}/_local/fns/taxpayers (see local/FNS_SIMULATOR.md)\n"
+        f"  AWS endpoint   {info['aws_endpoint_url']} ({info['region']})\n"
+        f"  logs           {info['logs_dir']}\n"
+        "Ctrl-C stops it.",
+        flush=True,
+    )
+    stop.wait()
+    print("stopping...", flush=True)
+    server.shutdown()
+    runtime.shutdown()
+    moto.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
