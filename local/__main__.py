@@ -100,7 +100,11 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
     server = Server(("127.0.0.1", port), routes)
     threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
 
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log would drown the console
 
     moto_port = _free_port()
     os.environ["MOTO_PORT"] = str(moto_port)  # Step Functions' Lambda calls come back through it

@@ -1,0 +1,93 @@
+"""Starts the local cloud (`python -m local`, what `make dev` runs) once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalCloud:
+    base_url: str
+    info: dict[str, Any] = field(default_factory=dict)
+    startup_seconds: float = 0.0
+
+    def token(self, sub: str, level: str = "confirmed", roles: list[str] | None = None) -> str:
+        reply = requests.post(f"{self.base_url}/_local/token",
+                              json={"sub": sub, "level": level, "roles": roles or []}, timeout=10)
+        reply.raise_for_status()
+        return str(reply.json()["access_token"])
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, f"{self.base_url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def aws(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.info["aws_endpoint_url"], region_name=self.info["region"],
+                            aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
+
+    def wait_for(self, app_id: str, token: str, statuses: set[str], timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        view: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            view = self.call("GET", f"/applications/{app_id}", token).json()
+            if view.get("status") in statuses:
+                return view
+            time.sleep(0.05)
+        raise AssertionError(f"{app_id} did not reach {statuses}: {json.dumps(view, ensure_ascii=False)[:800]}")
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("local") / "local.log"
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PORT": str(port)})
+    local = LocalCloud(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the local cloud exited:\n{log_path.read_text()[-5000:]}")
+            try:
+                if requests.get(f"{local.base_url}/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.25)
+        else:
+            pytest.fail(f"the local cloud did not become ready:\n{log_path.read_text()[-5000:]}")
+        local.startup_seconds = time.monotonic() - started
+        local.info = requests.get(f"{local.base_url}/_local/info", timeout=5).json()
+        yield local
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()

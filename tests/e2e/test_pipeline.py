@@ -1,0 +1,141 @@
+"""End to end against the local cloud: POST → ready, → rejected, → needs_clarification, a partner
+message → ready (sent twice: one application), field errors that store nothing, FNS faults."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.e2e.conftest import LocalCloud
+from tests.fakes import VALID_BODY
+from tests.unit.test_identifiers import _inn12
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+
+def _new_taxpayer(cloud: LocalCloud, **overrides: object) -> dict:
+    """A taxpayer the simulator knows, with a fresh INN (so tests don't share the INN lock)."""
+    inn = _inn12(f"77{uuid.uuid4().int % 10**8:08d}")
+    record = {"inn": inn, "last_name": "Соколова", "first_name": "Ольга", "middle_name": "Ивановна",
+              "birth_date": "1990-05-17", "passport": {"series": "4509", "number": "123456"}, **overrides}
+    assert cloud.call("POST", "/_local/fns/taxpayers", json=record).status_code == 201
+    body = json.loads(json.dumps(VALID_BODY))
+    body.update(inn=inn, full_name={"last": "Соколова", "first": "Ольга", "middle": "Ивановна"})
+    return body
+
+
+def _items(cloud: LocalCloud) -> list[dict]:
+    return cloud.aws("dynamodb").scan(TableName=cloud.info["table_name"])["Items"]
+
+
+def test_startup_and_local_routes(cloud: LocalCloud) -> None:
+    print(f"\nlocal cloud ready in {cloud.startup_seconds:.1f} s")
+    assert requests.get(f"{cloud.base_url}/health", timeout=5).json() == {"status": "ok"}
+    assert cloud.info["intake_queue_url"].startswith(cloud.info["aws_endpoint_url"])
+    assert requests.get(f"{cloud.base_url}/_local/jwks.json", timeout=5).json()["keys"][0]["kid"]
+    assert requests.get(f"{cloud.base_url}/_local/outbox", timeout=5).json() == {"messages": []}
+
+
+def test_portal_application_becomes_ready(cloud: LocalCloud) -> None:
+    token = cloud.token("e2e-ready")
+    body = _new_taxpayer(cloud)
+    started = time.monotonic()
+    reply = cloud.call("POST", "/applications", token, json=body, headers={"Idempotency-Key": "e2e-1"})
+    assert reply.status_code == 202, reply.text
+    app_id = reply.json()["application_id"]
+    view = cloud.wait_for(app_id, token, {"ready"})
+    elapsed = time.monotonic() - started
+    print(f"\nPOST → ready in {elapsed:.2f} s")
+    assert view["status_label"] == "Готов" and view["required_actions"] == []
+    assert [h["stage"] for h in view["history"]] == ["fns_check", "activation", "completed"]
+    again = cloud.call("POST", "/applications", token, json=body, headers={"Idempotency-Key": "e2e-1"})
+    assert again.status_code == 202 and again.json()["application_id"] == app_id
+    listed = cloud.call("GET", "/applications", token).json()
+    assert [i["application_id"] for i in listed["items"]] == [app_id]
+    other = cloud.token("e2e-someone-else")
+    assert cloud.call("GET", f"/applications/{app_id}", other).status_code == 404
+
+
+def test_unknown_inn_is_rejected_with_fix(cloud: LocalCloud) -> None:
+    token = cloud.token("e2e-rejected")
+    body = {**VALID_BODY, "inn": _inn12(f"78{uuid.uuid4().int % 10**8:08d}")}  # not in the registry
+    app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
+    view = cloud.wait_for(app_id, token, {"rejected"})
+    (reason,) = view["rejection_reasons"]
+    assert reason["code"] == "inn_not_found" and reason["message"] and reason["fix"]
+    assert cloud.call("POST", "/applications", token, json=body).status_code == 202  # the INN is free again
+
+
+def test_name_mismatch_needs_clarification(cloud: LocalCloud) -> None:
+    token = cloud.token("e2e-mismatch")
+    body = _new_taxpayer(cloud, last_name="Петрова")
+    app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
+    view = cloud.wait_for(app_id, token, {"needs_clarification"})
+    assert [a["code"] for a in view["required_actions"]] == ["fix_fields", "upload_documents"]
+    assert view["required_actions"][0]["fields"] == ["full_name"]
+
+
+def test_typo_is_a_field_error_and_stores_nothing(cloud: LocalCloud) -> None:
+    token = cloud.token("e2e-typo")
+    before = len(_items(cloud))
+    reply = cloud.call("POST", "/applications", token, json={**VALID_BODY, "inn": "500100732258", "phone": "123"})
+    assert reply.status_code == 422
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert {(e["field"], e["code"]) for e in reply.json()["errors"]} == {("inn", "inn_checksum"),
+                                                                          ("phone", "phone_format")}
+    assert len(_items(cloud)) == before
+
+
+def test_auth_rules(cloud: LocalCloud) -> None:
+    assert cloud.call("GET", "/applications").status_code == 401
+    assert cloud.call("GET", "/applications", "not-a-token").status_code == 401
+    unconfirmed = cloud.token("e2e-standard", level="standard")
+    reply = cloud.call("POST", "/applications", unconfirmed, json=VALID_BODY)
+    assert reply.status_code == 403 and reply.json()["code"] == "account_not_confirmed"
+    assert cloud.call("GET", "/operator/applications?status=ready", unconfirmed).status_code == 403
+    assert cloud.call("GET", "/nowhere", unconfirmed).status_code == 404
+
+
+def test_partner_message_sent_twice_becomes_one_ready_application(cloud: LocalCloud) -> None:
+    body = _new_taxpayer(cloud)
+    message = json.dumps({"partner_id": "bank-e2e", "request_id": str(uuid.uuid4()), "application": body},
+                         ensure_ascii=False)
+    sqs = cloud.aws("sqs")
+    for _ in range(2):
+        sqs.send_message(QueueUrl=cloud.info["intake_queue_url"], MessageBody=message)
+    operator = cloud.token("e2e-operator", roles=["operator"])
+    deadline = time.monotonic() + 30
+    items: list[dict] = []
+    while time.monotonic() < deadline:
+        items = cloud.call("GET", f"/operator/applications?inn={body['inn']}", operator).json()["items"]
+        if items and items[0]["status"] == "ready":
+            break
+        time.sleep(0.1)
+    assert len(items) == 1, items
+    assert items[0]["status"] == "ready" and items[0]["channel"] == "partner"
+
+
+def test_malformed_partner_message_goes_to_dlq_with_reason(cloud: LocalCloud) -> None:
+    sqs = cloud.aws("sqs")
+    sqs.send_message(QueueUrl=cloud.info["intake_queue_url"], MessageBody='{"partner_id": "bank-e2e"}')
+    dead = sqs.receive_message(QueueUrl=cloud.info["intake_dlq_url"], MessageAttributeNames=["All"],
+                               MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+    assert any(m["MessageAttributes"]["reason"]["StringValue"] == "malformed_message" for m in dead)
+
+
+def test_fns_outage_is_retried_until_it_recovers(cloud: LocalCloud) -> None:
+    token = cloud.token("e2e-faults")
+    body = _new_taxpayer(cloud)
+    assert cloud.call("POST", "/_local/fns/faults", json={"error_rate": 1.0, "latency_ms": 0}).status_code == 200
+    try:
+        app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
+        time.sleep(1.5)
+        assert cloud.call("GET", f"/applications/{app_id}", token).json()["status"] == "in_progress"
+    finally:
+        cloud.call("POST", "/_local/fns/faults", json={"error_rate": 0, "latency_ms": 0})
+    view = cloud.wait_for(app_id, token, {"ready"}, timeout=60)
+    assert view["status"] == "ready"
