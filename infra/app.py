@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aws_cdk import App, Environment, Validations  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks
 
-from infra.components.functions import FunctionSettings  # noqa: E402
-from infra.stack import TaxCabinetStack  # noqa: E402
+from infra.components.functions import FunctionSettings
+from infra.stack import TaxCabinetStack
 
 
 def build(app: App) -> TaxCabinetStack:
@@ -26,7 +26,8 @@ def build(app: App) -> TaxCabinetStack:
         return default if value is None else str(value)
 
     stack = TaxCabinetStack(
-        app, "TaxCabinetStack",
+        app,
+        "TaxCabinetStack",
         description="Tax cabinet onboarding: submit, verify against FNS, activate",
         env=Environment(account=os.getenv("CDK_DEFAULT_ACCOUNT"), region=os.getenv("CDK_DEFAULT_REGION")),
         settings=FunctionSettings(

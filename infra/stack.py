@@ -31,7 +31,8 @@ class TaxCabinetStack(Stack):
             self, "Functions", settings=settings, encryption=encryption, storage=storage, intake=intake
         )
         workflow = Workflow(
-            self, "Workflow",
+            self,
+            "Workflow",
             verify_inn=functions.verify_inn,
             activate_cabinet=functions.activate_cabinet,
             record_failure=functions.record_failure,
@@ -40,7 +41,8 @@ class TaxCabinetStack(Stack):
             fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
             workflow.state_machine.grant_start_execution(fn)
         api = Api(
-            self, "Api",
+            self,
+            "Api",
             authorizer_function=functions.authorizer,
             applications_function=functions.applications_api,
         )

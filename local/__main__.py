@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -108,36 +107,58 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
 
     moto_port = _free_port()
     os.environ["MOTO_PORT"] = str(moto_port)  # Step Functions' Lambda calls come back through it
-    for key, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105
-                       "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
         os.environ[key] = value
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     endpoint = f"http://127.0.0.1:{moto_port}"
-    runtime = LambdaRuntime(state, {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local",
-                                    "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION,  # noqa: S106
-                                    "AWS_REGION": REGION})
+    runtime = LambdaRuntime(
+        state,
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        },
+    )
     moto_patches.run_lambdas_in(runtime)
     moto_patches.honour_kms_key_spec()
 
-    context = {"idp_jwks_url": f"{base_url}/_local/jwks.json", "idp_issuer": f"{base_url}/_local",
-               "idp_audience": "tax-cabinet", "fns_base_url": f"{base_url}/_local/fns", "partner_account_ids": ""}
+    context = {
+        "idp_jwks_url": f"{base_url}/_local/jwks.json",
+        "idp_issuer": f"{base_url}/_local",
+        "idp_audience": "tax-cabinet",
+        "fns_base_url": f"{base_url}/_local/fns",
+        "partner_account_ids": "",
+    }
     synth_started = time.monotonic()
     assembly = synthesize(state / "cdk.out", context)
     synth_seconds = time.monotonic() - synth_started
     template = load(assembly)
     deployment: Deployment = deploy(template, assembly, endpoint, REGION)
 
-    lam = boto3.client("lambda", endpoint_url=endpoint, region_name=REGION,
-                       config=Config(read_timeout=120, retries={"max_attempts": 0}))
-    functions = {logical: deployment.physical[logical]
-                 for logical in resources_of_type(template, "AWS::Lambda::Function")}
+    lam = boto3.client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        config=Config(read_timeout=120, retries={"max_attempts": 0}),
+    )
+    functions = {
+        logical: deployment.physical[logical] for logical in resources_of_type(template, "AWS::Lambda::Function")
+    }
     from moto.awslambda.models import lambda_backends
 
     backend = lambda_backends[ACCOUNT][REGION]
     with ThreadPoolExecutor(max_workers=len(functions)) as pool:
-        list(pool.map(lambda name: runtime.prewarm(moto_patches.spec_of(backend.get_function(name))),
-                      functions.values()))
+        list(
+            pool.map(lambda name: runtime.prewarm(moto_patches.spec_of(backend.get_function(name))), functions.values())
+        )
     server.gateway = Gateway(template, functions, lam, REGION, ACCOUNT)
     routes.outbox = Outbox(ACCOUNT, REGION)
     routes.info = {
@@ -171,7 +192,7 @@ def main() -> int:
         f"\nTax cabinet local cloud ready in {seconds:.1f} s (synth {info['synth_seconds']} s)\n"
         f"  API            {info['api_url']}\n"
         f"  health         {info['api_url']}/health\n"
-        f"  token          POST {info['api_url']}/_local/token {{\"sub\", \"level\", \"roles\"}}\n"
+        f'  token          POST {info["api_url"]}/_local/token {{"sub", "level", "roles"}}\n'
         f"  info           {info['api_url']}/_local/info\n"
         f"  outbox         {info['api_url']}/_local/outbox\n"
         f"  FNS simulator  {info['api_url']}/_local/fns/taxpayers (see local/FNS_SIMULATOR.md)\n"

@@ -37,8 +37,13 @@ class Deployment:
 
 
 def _client(service: str, endpoint: str, region: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name=region,
-                        aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 (moto)
+    )
 
 
 def _zip_dir(path: Path) -> bytes:
@@ -92,8 +97,10 @@ def deploy(template: dict[str, Any], assembly: Path, endpoint: str, region: str)
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
     if stack["StackStatus"] != "CREATE_COMPLETE":
         raise RuntimeError(f"stack {stack['StackStatus']}: {stack.get('StackStatusReason')}")
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
-                for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]}
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]
+    }
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     lam = _client("lambda", endpoint, region)
     function_arns = {
@@ -105,14 +112,20 @@ def deploy(template: dict[str, Any], assembly: Path, endpoint: str, region: str)
     for logical, resource in resources_of_type(template, "AWS::StepFunctions::StateMachine").items():
         arn = physical[logical]
         role = resource["Properties"].get("RoleArn", {}).get("Fn::GetAtt", [None])[0]
-        role_arn = f"arn:aws:iam::{ACCOUNT}:role/{physical[role]}" if role in physical else \
-            f"arn:aws:iam::{ACCOUNT}:role/local"
-        sfn.create_state_machine(name=arn.split(":")[-1], definition=_definition(resource, function_arns),
-                                 roleArn=role_arn, type=resource["Properties"].get("StateMachineType", "STANDARD"))
+        role_arn = (
+            f"arn:aws:iam::{ACCOUNT}:role/{physical[role]}"
+            if role in physical
+            else f"arn:aws:iam::{ACCOUNT}:role/local"
+        )
+        sfn.create_state_machine(
+            name=arn.split(":")[-1],
+            definition=_definition(resource, function_arns),
+            roleArn=role_arn,
+            type=resource["Properties"].get("StateMachineType", "STANDARD"),
+        )
     ddb = _client("dynamodb", endpoint, region)
     for logical, resource in resources_of_type(template, "AWS::DynamoDB::Table").items():
         ttl = resource["Properties"].get("TimeToLiveSpecification")
         if ttl:
             ddb.update_time_to_live(TableName=physical[logical], TimeToLiveSpecification=ttl)
-    return Deployment(region=region, endpoint=endpoint, physical=physical, outputs=outputs,
-                      function_arns=function_arns)
+    return Deployment(region=region, endpoint=endpoint, physical=physical, outputs=outputs, function_arns=function_arns)

@@ -64,8 +64,9 @@ def read_api(template: dict[str, Any]) -> tuple[list[Route], dict[str, Authorize
         function = find_getatt(props.get("AuthorizerUri"))
         source = str(props.get("IdentitySource", "method.request.header.Authorization"))
         if function:
-            authorizers[logical] = Authorizer(function, source.rsplit(".", 1)[-1],
-                                              int(props.get("AuthorizerResultTtlInSeconds", 300)))
+            authorizers[logical] = Authorizer(
+                function, source.rsplit(".", 1)[-1], int(props.get("AuthorizerResultTtlInSeconds", 300))
+            )
     routes = []
     for res in resources_of_type(template, "AWS::ApiGateway::Method").values():
         props = res["Properties"]
@@ -76,8 +77,9 @@ def read_api(template: dict[str, Any]) -> tuple[list[Route], dict[str, Authorize
             continue
         auth_ref = props.get("AuthorizerId")
         pattern = re.compile("^" + re.sub(r"\\\{([^}/]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
-        routes.append(Route(props["HttpMethod"], path, pattern, function,
-                            auth_ref["Ref"] if isinstance(auth_ref, dict) else None))
+        routes.append(
+            Route(props["HttpMethod"], path, pattern, function, auth_ref["Ref"] if isinstance(auth_ref, dict) else None)
+        )
     responses = {
         res["Properties"]["ResponseType"]: res["Properties"]
         for res in resources_of_type(template, "AWS::ApiGateway::GatewayResponse").values()
@@ -99,8 +101,15 @@ def _policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
 class Gateway:
     """Turns HTTP requests into API Gateway (REST, v1) proxy events for the deployed functions."""
 
-    def __init__(self, template: dict[str, Any], function_names: dict[str, str], lambda_client: Any,
-                 region: str, account: str, api_id: str = "local") -> None:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        function_names: dict[str, str],
+        lambda_client: Any,
+        region: str,
+        account: str,
+        api_id: str = "local",
+    ) -> None:
         self.routes, self._authorizers, self._responses = read_api(template)
         self._names = function_names
         self._lambda = lambda_client
@@ -133,8 +142,9 @@ class Gateway:
         if cached and cached[0] > time.monotonic():
             result = cached[1]
         else:
-            payload, error = self._invoke(spec.function, {"type": "TOKEN", "authorizationToken": token,
-                                                          "methodArn": method_arn})
+            payload, error = self._invoke(
+                spec.function, {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
+            )
             if error:
                 if isinstance(payload, dict) and payload.get("errorMessage") == "Unauthorized":
                     result = None
@@ -150,8 +160,9 @@ class Gateway:
             raise PermissionError("denied")
         return {"principalId": result.get("principalId"), **(result.get("context") or {})}
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
-               source_ip: str) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
         matching = [(r, m) for r in self.routes if (m := r.pattern.match(path))]
@@ -159,11 +170,16 @@ class Gateway:
             return _problem(404, "not_found", "Не найдено", "Такого адреса в API нет.")
         found = next(((r, m) for r, m in matching if r.method == method), None)
         if found is None:
-            return _problem(405, "method_not_allowed", "Метод не поддерживается",
-                            f"Допустимо: {', '.join(sorted(r.method for r, _ in matching))}.")
+            return _problem(
+                405,
+                "method_not_allowed",
+                "Метод не поддерживается",
+                f"Допустимо: {', '.join(sorted(r.method for r, _ in matching))}.",
+            )
         route, match = found
-        method_arn = (f"arn:aws:execute-api:{self._region}:{self._account}:{self._api_id}/{STAGE}/{method}"
-                      f"{route.resource}")
+        method_arn = (
+            f"arn:aws:execute-api:{self._region}:{self._account}:{self._api_id}/{STAGE}/{method}{route.resource}"
+        )
         authorizer_context: dict[str, Any] = {}
         if route.authorizer:
             try:
@@ -179,16 +195,27 @@ class Gateway:
         text = body.decode("utf-8", errors="replace") if body else None
         request_id = str(uuid.uuid4())
         event = {
-            "resource": route.resource, "path": path, "httpMethod": method,
-            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "resource": route.resource,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
             "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
             "multiValueQueryStringParameters": query or None,
-            "pathParameters": match.groupdict() or None, "stageVariables": None,
-            "body": text, "isBase64Encoded": False,
+            "pathParameters": match.groupdict() or None,
+            "stageVariables": None,
+            "body": text,
+            "isBase64Encoded": False,
             "requestContext": {
-                "resourcePath": route.resource, "httpMethod": method, "path": f"/{STAGE}{path}",
-                "stage": STAGE, "requestId": request_id, "accountId": self._account, "apiId": self._api_id,
-                "requestTimeEpoch": int(time.time() * 1000), "protocol": "HTTP/1.1",
+                "resourcePath": route.resource,
+                "httpMethod": method,
+                "path": f"/{STAGE}{path}",
+                "stage": STAGE,
+                "requestId": request_id,
+                "accountId": self._account,
+                "apiId": self._api_id,
+                "requestTimeEpoch": int(time.time() * 1000),
+                "protocol": "HTTP/1.1",
                 "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
                 "authorizer": authorizer_context or None,
             },
@@ -206,8 +233,14 @@ class Gateway:
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> tuple[int, dict[str, str], bytes]:
-    body = {"type": f"urn:tax-cabinet:problem:{code}", "title": title, "status": status, "detail": detail,
-            "code": code, "errors": []}
+    body = {
+        "type": f"urn:tax-cabinet:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "errors": [],
+    }
     return status, {"Content-Type": "application/problem+json"}, json.dumps(body, ensure_ascii=False).encode()
 
 
@@ -228,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (BaseHTTPRequestHandler's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
@@ -255,11 +288,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.gateway is None:
             self._send(*_problem(503, "starting", "Сервис запускается", "Повторите через несколько секунд."))
             return
-        headers = {k: v for k, v in self.headers.items()}
+        headers = dict(self.headers.items())
         try:
             reply = self.server.gateway.handle(self.command, self.path, headers, body, self.client_address[0])
         except Exception:  # the local gateway must answer, as API Gateway does
             reply = self.server.gateway.gateway_response("DEFAULT_5XX", 500)
         self._send(*reply)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch  # noqa: N815
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch

@@ -53,8 +53,15 @@ class LocalIdentityProvider:
             with self._lock:
                 self._people[sub] = person
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": self.audience, "sub": sub, "level": level, "roles": roles,
-                  "iat": now, "exp": now + self._lifetime}
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": sub,
+            "level": level,
+            "roles": roles,
+            "iat": now,
+            "exp": now + self._lifetime,
+        }
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KEY_ID})
 
     def person(self, sub: str) -> dict[str, Any] | None:

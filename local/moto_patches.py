@@ -39,19 +39,24 @@ def run_lambdas_in(runtime: LambdaRuntime) -> None:
         payload, errored = runtime.invoke(spec_of(self), event)
         return payload, errored, ""
 
-    LambdaFunction._invoke_lambda = _invoke_lambda
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
 
 
 def honour_kms_key_spec() -> None:
     from moto.kms.models import Key, kms_backends
 
     def create_from_cloudformation_json(  # moto's signature
-        cls: type[Key], resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str, **kwargs: Any,
+        cls: type[Key],
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
     ) -> Key:
         properties = cloudformation_json["Properties"]
         key = kms_backends[account_id][region_name].create_key(
-            policy=json.dumps(properties["KeyPolicy"]) if isinstance(properties["KeyPolicy"], dict)
+            policy=json.dumps(properties["KeyPolicy"])
+            if isinstance(properties["KeyPolicy"], dict)
             else properties["KeyPolicy"],
             key_usage=properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
             key_spec=properties.get("KeySpec", "SYMMETRIC_DEFAULT"),

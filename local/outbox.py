@@ -31,9 +31,17 @@ class Outbox:
             out.append({"channel": "sms", "to": phone, "text": text, "sent_at": self._stamp(f"sms:{message_id}")})
         for message in list(ses_backends[self._account][self._region].sent_messages):
             destinations = getattr(message, "destinations", {}) or {}
-            recipients = [a for kind in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destinations.get(kind, [])]
-            text = getattr(message, "body", None) or getattr(message, "raw_data", "")
+            recipients = [
+                a for kind in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destinations.get(kind, [])
+            ]
+            text = str(getattr(message, "body", None) or getattr(message, "raw_data", ""))
             for address in recipients or [""]:
-                out.append({"channel": "email", "to": address.lower(), "text": text,
-                            "sent_at": self._stamp(f"email:{message.id}:{address}")})
+                out.append(
+                    {
+                        "channel": "email",
+                        "to": address.lower(),
+                        "text": text,
+                        "sent_at": self._stamp(f"email:{message.id}:{address}"),
+                    }
+                )
         return sorted(out, key=lambda m: m["sent_at"])

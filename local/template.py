@@ -20,21 +20,23 @@ ROOT = Path(__file__).resolve().parent.parent
 STACK = "TaxCabinetStack"
 
 # What moto 5.2.5's CloudFormation creates well enough to run the service.
-DEPLOYABLE = frozenset({
-    "AWS::KMS::Key",
-    "AWS::DynamoDB::Table",
-    "AWS::SQS::Queue",
-    "AWS::IAM::Role",
-    "AWS::IAM::Policy",
-    "AWS::Lambda::Function",
-    "AWS::Lambda::EventSourceMapping",
-    "AWS::Logs::LogGroup",
-    "AWS::StepFunctions::StateMachine",
-    "AWS::S3::Bucket",
-    "AWS::SNS::Topic",
-    "AWS::Events::EventBus",
-    "AWS::Events::Rule",
-})
+DEPLOYABLE = frozenset(
+    {
+        "AWS::KMS::Key",
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Logs::LogGroup",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::S3::Bucket",
+        "AWS::SNS::Topic",
+        "AWS::Events::EventBus",
+        "AWS::Events::Rule",
+    }
+)
 # Properties moto drops or cannot resolve (layers are the host's packages locally).
 _DROPPED_PROPERTIES = {"AWS::Lambda::Function": ("Layers", "TracingConfig", "Architectures", "LoggingConfig")}
 PLACEHOLDER = "local-not-deployed"
@@ -42,10 +44,15 @@ PLACEHOLDER = "local-not-deployed"
 
 def synthesize(out_dir: Path, context: dict[str, str]) -> Path:
     """Run the CDK app (no CLI needed) and return the cloud assembly folder."""
-    env = {**os.environ, "CDK_OUTDIR": str(out_dir), "CDK_CONTEXT_JSON": json.dumps(context),
-           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    result = subprocess.run([sys.executable, str(ROOT / "infra" / "app.py")], env=env, cwd=ROOT,
-                            capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(out_dir),
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "infra" / "app.py")], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise RuntimeError(f"CDK synth failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return out_dir

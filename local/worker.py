@@ -47,8 +47,11 @@ def main() -> None:
             reply = {"ok": True, "payload": json.dumps(result, default=str)}
         except Exception as error:  # the Lambda runtime's contract: the error becomes the payload
             traceback.print_exc()
-            payload = {"errorType": type(error).__name__, "errorMessage": str(error),
-                       "stackTrace": traceback.format_tb(error.__traceback__)}
+            payload = {
+                "errorType": type(error).__name__,
+                "errorMessage": str(error),
+                "stackTrace": traceback.format_tb(error.__traceback__),
+            }
             reply = {"ok": False, "payload": json.dumps(payload)}
         replies.write(json.dumps(reply) + "\n")
 

@@ -33,9 +33,22 @@ def _digest() -> str:
 def _requirements() -> str:
     uv = Path(sys.executable).parent / "uv"
     result = subprocess.run(
-        [str(uv), "export", "--frozen", "--no-default-groups", "--no-hashes", "--no-emit-project",
-         "--format", "requirements-txt", "--python", PYTHON_VERSION],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        [
+            str(uv),
+            "export",
+            "--frozen",
+            "--no-default-groups",
+            "--no-hashes",
+            "--no-emit-project",
+            "--format",
+            "requirements-txt",
+            "--python",
+            PYTHON_VERSION,
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return result.stdout
 
@@ -56,10 +69,28 @@ def main() -> int:
         reqs.write(_requirements())
     try:
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-             "--platform", PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION,
-             "--only-binary=:all:", "--target", str(target), "-r", reqs.name],
-            check=True, env=env,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--platform",
+                PLATFORM,
+                "--implementation",
+                "cp",
+                "--python-version",
+                PYTHON_VERSION,
+                "--only-binary=:all:",
+                "--target",
+                str(target),
+                "-r",
+                reqs.name,
+            ],
+            check=True,
+            env=env,
         )
     finally:
         os.unlink(reqs.name)

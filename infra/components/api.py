@@ -26,8 +26,14 @@ APPLICATION_ROUTES = (
 
 def _problem(status: int, code: str, title: str, detail: str) -> str:
     return json.dumps(
-        {"type": f"urn:tax-cabinet:problem:{code}", "title": title, "status": status, "detail": detail,
-         "code": code, "errors": []},
+        {
+            "type": f"urn:tax-cabinet:problem:{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+            "errors": [],
+        },
         ensure_ascii=False,
     )
 
@@ -46,13 +52,15 @@ class Api(Construct):
             self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN
         )
         authorizer = apigw.TokenAuthorizer(
-            self, "JwtAuthorizer",
+            self,
+            "JwtAuthorizer",
             handler=authorizer_function,
             identity_source=apigw.IdentitySource.header("Authorization"),
             results_cache_ttl=Duration.minutes(5),
         )
         self.rest_api = apigw.RestApi(
-            self, "RestApi",
+            self,
+            "RestApi",
             description="Tax cabinet onboarding API",
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
@@ -63,8 +71,15 @@ class Api(Construct):
                 data_trace_enabled=False,  # request bodies carry personal data
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True,
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
                 ),
                 throttling_rate_limit=200,
                 throttling_burst_limit=400,
@@ -82,68 +97,107 @@ class Api(Construct):
             resource = self.rest_api.root.resource_for_path(path)
             resource.add_method(method, integration, request_validator=validator)
         for response_type, status, code, title, detail in (
-            (apigw.ResponseType.UNAUTHORIZED, 401, "unauthorized", "Требуется вход",
-             "Войдите через Госуслуги и повторите запрос."),
-            (apigw.ResponseType.ACCESS_DENIED, 403, "forbidden", "Доступ запрещён",
-             "У этой учётной записи нет доступа к запрошенному действию."),
-            (apigw.ResponseType.DEFAULT_4_XX, 400, "bad_request", "Некорректный запрос",
-             "Проверьте адрес и параметры запроса."),
-            (apigw.ResponseType.DEFAULT_5_XX, 500, "internal_error", "Внутренняя ошибка сервиса",
-             "Попробуйте повторить запрос позже; данные заявления не потеряны."),
+            (
+                apigw.ResponseType.UNAUTHORIZED,
+                401,
+                "unauthorized",
+                "Требуется вход",
+                "Войдите через Госуслуги и повторите запрос.",
+            ),
+            (
+                apigw.ResponseType.ACCESS_DENIED,
+                403,
+                "forbidden",
+                "Доступ запрещён",
+                "У этой учётной записи нет доступа к запрошенному действию.",
+            ),
+            (
+                apigw.ResponseType.DEFAULT_4_XX,
+                400,
+                "bad_request",
+                "Некорректный запрос",
+                "Проверьте адрес и параметры запроса.",
+            ),
+            (
+                apigw.ResponseType.DEFAULT_5_XX,
+                500,
+                "internal_error",
+                "Внутренняя ошибка сервиса",
+                "Попробуйте повторить запрос позже; данные заявления не потеряны.",
+            ),
         ):
             self.rest_api.add_gateway_response(
                 f"{code}Response",
                 type=response_type,
-                status_code=None if response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX)
+                status_code=None
+                if response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX)
                 else str(status),
                 response_headers={"Content-Type": "'application/problem+json'"},
                 templates={"application/json": _problem(status, code, title, detail)},
             )
-        acknowledge(self.rest_api, "AwsSolutions-COG4",
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-COG4",
             "Citizens sign in with the state identity provider (JWT checked by the Lambda authorizer "
             "on every method), not with Cognito.",
         )
         cloudwatch_role = self.rest_api.node.find_child("CloudWatchRole")
-        acknowledge(cloudwatch_role,
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AmazonAPIGatewayPushToCloudWatchLogs]",
-                    "API Gateway's account-level role for execution logs; this AWS managed policy is the one the "
-                    "service documents for it and grants only log writes.")
+        acknowledge(
+            cloudwatch_role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level role for execution logs; this AWS managed policy is the one the "
+            "service documents for it and grants only log writes.",
+        )
         self._waf()
 
     def _waf(self) -> None:
         """AWS managed rule groups and a per-IP rate limit in front of the stage."""
+
         def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
             return wafv2.CfnWebACL.RuleProperty(
-                name=name, priority=priority,
+                name=name,
+                priority=priority,
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=name)),
+                        vendor_name="AWS", name=name
+                    )
+                ),
                 visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                    cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True),
+                    cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+                ),
             )
 
         rate = wafv2.CfnWebACL.RuleProperty(
-            name="PerIpRateLimit", priority=0,
+            name="PerIpRateLimit",
+            priority=0,
             action=wafv2.CfnWebACL.RuleActionProperty(block={}),
             statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(limit=1000, aggregate_key_type="IP")),
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(limit=1000, aggregate_key_type="IP")
+            ),
             visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name="PerIpRateLimit", sampled_requests_enabled=True),
+                cloud_watch_metrics_enabled=True, metric_name="PerIpRateLimit", sampled_requests_enabled=True
+            ),
         )
         acl = wafv2.CfnWebACL(
-            self, "WebAcl",
+            self,
+            "WebAcl",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name="TaxCabinetApi", sampled_requests_enabled=True),
-            rules=[rate, managed("AWSManagedRulesCommonRuleSet", 1),
-                   managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
-                   managed("AWSManagedRulesAmazonIpReputationList", 3)],
+                cloud_watch_metrics_enabled=True, metric_name="TaxCabinetApi", sampled_requests_enabled=True
+            ),
+            rules=[
+                rate,
+                managed("AWSManagedRulesCommonRuleSet", 1),
+                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+                managed("AWSManagedRulesAmazonIpReputationList", 3),
+            ],
         )
         wafv2.CfnWebACLAssociation(
-            self, "WebAclAssociation",
+            self,
+            "WebAclAssociation",
             resource_arn=self.rest_api.deployment_stage.stage_arn,
             web_acl_arn=acl.attr_arn,
         )

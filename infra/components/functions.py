@@ -11,10 +11,9 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.components.nag import acknowledge
-
 from infra.components.encryption import Encryption
 from infra.components.intake import Intake
+from infra.components.nag import acknowledge
 from infra.components.storage import Storage
 from infra.packaging import function_asset, layer_asset
 
@@ -50,7 +49,8 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._layer = lambda_.LayerVersion(
-            self, "DependenciesLayer",
+            self,
+            "DependenciesLayer",
             code=lambda_.Code.from_asset(layer_asset()),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
@@ -65,31 +65,50 @@ class Functions(Construct):
         }
 
         self.authorizer = self._function(
-            "AuthorizerFunction", "authorizer", "functions.authorizer.handler.handler",
-            {"IDP_JWKS_URL": settings.idp_jwks_url, "IDP_ISSUER": settings.idp_issuer,
-             "IDP_AUDIENCE": settings.idp_audience},
+            "AuthorizerFunction",
+            "authorizer",
+            "functions.authorizer.handler.handler",
+            {
+                "IDP_JWKS_URL": settings.idp_jwks_url,
+                "IDP_ISSUER": settings.idp_issuer,
+                "IDP_AUDIENCE": settings.idp_audience,
+            },
             timeout=10,
         )
         self.applications_api = self._function(
-            "ApplicationsApiFunction", "submit_application", "functions.submit_application.handler.handler",
-            submission_env, timeout=15,
+            "ApplicationsApiFunction",
+            "submit_application",
+            "functions.submit_application.handler.handler",
+            submission_env,
+            timeout=15,
         )
         self.partner_intake = self._function(
-            "PartnerIntakeFunction", "submit_application", "functions.submit_application.intake.handler",
-            {**submission_env, "INTAKE_DLQ_URL": intake.dlq.queue_url}, timeout=30,
+            "PartnerIntakeFunction",
+            "submit_application",
+            "functions.submit_application.intake.handler",
+            {**submission_env, "INTAKE_DLQ_URL": intake.dlq.queue_url},
+            timeout=30,
         )
         self.verify_inn = self._function(
-            "VerifyInnFunction", "verify_inn", "functions.verify_inn.handler.handler",
+            "VerifyInnFunction",
+            "verify_inn",
+            "functions.verify_inn.handler.handler",
             {"TABLE_NAME": table, "FNS_BASE_URL": settings.fns_base_url, "FNS_TIMEOUT_SECONDS": "5"},
             timeout=20,
         )
         self.activate_cabinet = self._function(
-            "ActivateCabinetFunction", "activate_cabinet", "functions.activate_cabinet.handler.handler",
-            {"TABLE_NAME": table}, timeout=20,
+            "ActivateCabinetFunction",
+            "activate_cabinet",
+            "functions.activate_cabinet.handler.handler",
+            {"TABLE_NAME": table},
+            timeout=20,
         )
         self.record_failure = self._function(
-            "RecordFailureFunction", "record_failure", "functions.record_failure.handler.handler",
-            {"TABLE_NAME": table}, timeout=20,
+            "RecordFailureFunction",
+            "record_failure",
+            "functions.record_failure.handler.handler",
+            {"TABLE_NAME": table},
+            timeout=20,
         )
 
         for fn in (self.applications_api, self.partner_intake):
@@ -99,24 +118,34 @@ class Functions(Construct):
         for fn in (self.verify_inn, self.activate_cabinet, self.record_failure):
             self._grant_items(fn, with_indexes=False)
         intake.dlq.grant_send_messages(self.partner_intake)
-        self.partner_intake.add_event_source(sources.SqsEventSource(
-            intake.queue, batch_size=10, max_batching_window=Duration.seconds(1), report_batch_item_failures=True,
-        ))
+        self.partner_intake.add_event_source(
+            sources.SqsEventSource(
+                intake.queue,
+                batch_size=10,
+                max_batching_window=Duration.seconds(1),
+                report_batch_item_failures=True,
+            )
+        )
 
-    def _function(self, construct_id: str, folder: str, handler: str, env: dict[str, str], *, timeout: int) -> lambda_.Function:
+    def _function(
+        self, construct_id: str, folder: str, handler: str, env: dict[str, str], *, timeout: int
+    ) -> lambda_.Function:
         log_group = logs.LogGroup(
-            self, f"{construct_id}Logs",
+            self,
+            f"{construct_id}Logs",
             retention=logs.RetentionDays.THREE_MONTHS,
             removal_policy=RemovalPolicy.DESTROY,
         )
         role = iam.Role(
-            self, f"{construct_id}Role",
+            self,
+            f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{construct_id}: its own log group, and the grants added below only",
         )
         log_group.grant_write(role)
         fn = lambda_.Function(
-            self, construct_id,
+            self,
+            construct_id,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
@@ -131,7 +160,9 @@ class Functions(Construct):
         )
         policy = role.node.try_find_child("DefaultPolicy")
         if policy is not None:
-            acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
+            acknowledge(
+                policy,
+                "AwsSolutions-IAM5[Resource::*]",
                 "X-Ray PutTraceSegments/PutTelemetryRecords take no resource ARN (active tracing).",
             )
         return fn
@@ -140,23 +171,38 @@ class Functions(Construct):
         """Item reads and writes on the table (transactions need Put/Delete/ConditionCheck); queries
         on the indexes only for the functions that list applications."""
         table = self._storage.table
-        actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                   "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+        actions = [
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        ]
         fn.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[table.table_arn]))
         if with_indexes:
-            fn.add_to_role_policy(iam.PolicyStatement(
-                actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/*"],
-            ))
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:Query"],
+                    resources=[f"{table.table_arn}/index/*"],
+                )
+            )
         if table.encryption_key is not None:
             table.encryption_key.grant_encrypt_decrypt(fn)
         role = fn.role
         assert role is not None
         policy = role.node.find_child("DefaultPolicy")
         for action in ("GenerateDataKey*", "ReEncrypt*"):
-            acknowledge(policy, f"AwsSolutions-IAM5[Action::kms:{action}]",
-                        "The action families DynamoDB and SQS use on the caller's behalf with the one data key "
-                        "(GenerateDataKey/WithoutPlaintext, ReEncryptFrom/To); the resource is that key only.")
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Action::kms:{action}]",
+                "The action families DynamoDB and SQS use on the caller's behalf with the one data key "
+                "(GenerateDataKey/WithoutPlaintext, ReEncryptFrom/To); the resource is that key only.",
+            )
         if with_indexes:
             table_id = Stack.of(self).get_logical_id(table.node.default_child)  # type: ignore[arg-type]
-            acknowledge(policy, f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
-                        "Query on the applications table's own indexes (by owner, by status, by INN hash).")
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
+                "Query on the applications table's own indexes (by owner, by status, by INN hash).",
+            )

@@ -15,14 +15,16 @@ class Intake(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, partner_accounts: list[str]) -> None:
         super().__init__(scope, construct_id)
         self.dlq = sqs.Queue(
-            self, "IntakeDlq",
+            self,
+            "IntakeDlq",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
         self.queue = sqs.Queue(
-            self, "IntakeQueue",
+            self,
+            "IntakeQueue",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
@@ -32,11 +34,13 @@ class Intake(Construct):
         )
         if partner_accounts:
             partners = [iam.AccountPrincipal(account) for account in partner_accounts]
-            self.queue.add_to_resource_policy(iam.PolicyStatement(
-                sid="PartnersSend",
-                principals=partners,
-                actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-                resources=[self.queue.queue_arn],
-            ))
+            self.queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="PartnersSend",
+                    principals=partners,
+                    actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                    resources=[self.queue.queue_arn],
+                )
+            )
             for partner in partners:
                 key.grant(partner, "kms:GenerateDataKey", "kms:Decrypt")

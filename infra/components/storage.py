@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -13,7 +15,7 @@ _S = dynamodb.AttributeType.STRING
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
-        common = {
+        common: dict[str, Any] = {
             "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
             "encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED,
             "encryption_key": key,
@@ -23,7 +25,8 @@ class Storage(Construct):
         }
         # dynamodb.Table, not TableV2: the local cloud (moto) cannot create a GlobalTable.
         self.table = dynamodb.Table(
-            self, "ApplicationsTable",
+            self,
+            "ApplicationsTable",
             partition_key=dynamodb.Attribute(name="pk", type=_S),
             sort_key=dynamodb.Attribute(name="sk", type=_S),
             deletion_protection=True,
@@ -38,7 +41,8 @@ class Storage(Construct):
                 projection_type=dynamodb.ProjectionType.ALL,
             )
         self.idempotency_table = dynamodb.Table(
-            self, "IdempotencyTable",
+            self,
+            "IdempotencyTable",
             partition_key=dynamodb.Attribute(name="id", type=_S),
             time_to_live_attribute="expiration",
             removal_policy=RemovalPolicy.DESTROY,

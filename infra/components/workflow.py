@@ -33,7 +33,8 @@ class Workflow(Construct):
         # from_string (not from_file): the definition stays inline in the template with its
         # DefinitionSubstitutions, so the local cloud reads it from the same template.
         self.state_machine = sfn.StateMachine(
-            self, "OnboardingStateMachine",
+            self,
+            "OnboardingStateMachine",
             definition_body=sfn.DefinitionBody.from_string(DEFINITION.read_text()),
             definition_substitutions={
                 "VerifyInnFunctionArn": verify_inn.function_arn,
@@ -46,11 +47,16 @@ class Workflow(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         # Invoke the three task functions themselves (no versions or aliases: no `:*`).
-        self.state_machine.add_to_role_policy(iam.PolicyStatement(
-            actions=["lambda:InvokeFunction"],
-            resources=[fn.function_arn for fn in (verify_inn, activate_cabinet, record_failure)],
-        ))
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[fn.function_arn for fn in (verify_inn, activate_cabinet, record_failure)],
+            )
+        )
         policy = self.state_machine.role.node.find_child("DefaultPolicy")
-        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
-                    "Step Functions' log delivery (logs:CreateLogDelivery etc.) and X-Ray APIs take no resource "
-                    "ARN; CDK adds exactly those for logging and tracing.")
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions' log delivery (logs:CreateLogDelivery etc.) and X-Ray APIs take no resource "
+            "ARN; CDK adds exactly those for logging and tracing.",
+        )

@@ -34,8 +34,9 @@ class LocalCloud:
     startup_seconds: float = 0.0
 
     def token(self, sub: str, level: str = "confirmed", roles: list[str] | None = None) -> str:
-        reply = requests.post(f"{self.base_url}/_local/token",
-                              json={"sub": sub, "level": level, "roles": roles or []}, timeout=10)
+        reply = requests.post(
+            f"{self.base_url}/_local/token", json={"sub": sub, "level": level, "roles": roles or []}, timeout=10
+        )
         reply.raise_for_status()
         return str(reply.json()["access_token"])
 
@@ -46,8 +47,13 @@ class LocalCloud:
         return requests.request(method, f"{self.base_url}{path}", headers=headers, timeout=30, **kwargs)
 
     def aws(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.info["aws_endpoint_url"], region_name=self.info["region"],
-                            aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
+        return boto3.client(
+            service,
+            endpoint_url=self.info["aws_endpoint_url"],
+            region_name=self.info["region"],
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def wait_for(self, app_id: str, token: str, statuses: set[str], timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -66,8 +72,13 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     log_path = tmp_path_factory.mktemp("local") / "local.log"
     started = time.monotonic()
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PORT": str(port)})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local"],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PORT": str(port)},
+        )
     local = LocalCloud(f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 240

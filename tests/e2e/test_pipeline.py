@@ -20,8 +20,15 @@ pytestmark = pytest.mark.xdist_group("e2e")
 def _new_taxpayer(cloud: LocalCloud, **overrides: object) -> dict:
     """A taxpayer the simulator knows, with a fresh INN (so tests don't share the INN lock)."""
     inn = _inn12(f"77{uuid.uuid4().int % 10**8:08d}")
-    record = {"inn": inn, "last_name": "Соколова", "first_name": "Ольга", "middle_name": "Ивановна",
-              "birth_date": "1990-05-17", "passport": {"series": "4509", "number": "123456"}, **overrides}
+    record = {
+        "inn": inn,
+        "last_name": "Соколова",
+        "first_name": "Ольга",
+        "middle_name": "Ивановна",
+        "birth_date": "1990-05-17",
+        "passport": {"series": "4509", "number": "123456"},
+        **overrides,
+    }
     assert cloud.call("POST", "/_local/fns/taxpayers", json=record).status_code == 201
     body = json.loads(json.dumps(VALID_BODY))
     body.update(inn=inn, full_name={"last": "Соколова", "first": "Ольга", "middle": "Ивановна"})
@@ -85,8 +92,10 @@ def test_typo_is_a_field_error_and_stores_nothing(cloud: LocalCloud) -> None:
     reply = cloud.call("POST", "/applications", token, json={**VALID_BODY, "inn": "500100732258", "phone": "123"})
     assert reply.status_code == 422
     assert reply.headers["Content-Type"] == "application/problem+json"
-    assert {(e["field"], e["code"]) for e in reply.json()["errors"]} == {("inn", "inn_checksum"),
-                                                                          ("phone", "phone_format")}
+    assert {(e["field"], e["code"]) for e in reply.json()["errors"]} == {
+        ("inn", "inn_checksum"),
+        ("phone", "phone_format"),
+    }
     assert len(_items(cloud)) == before
 
 
@@ -102,8 +111,9 @@ def test_auth_rules(cloud: LocalCloud) -> None:
 
 def test_partner_message_sent_twice_becomes_one_ready_application(cloud: LocalCloud) -> None:
     body = _new_taxpayer(cloud)
-    message = json.dumps({"partner_id": "bank-e2e", "request_id": str(uuid.uuid4()), "application": body},
-                         ensure_ascii=False)
+    message = json.dumps(
+        {"partner_id": "bank-e2e", "request_id": str(uuid.uuid4()), "application": body}, ensure_ascii=False
+    )
     sqs = cloud.aws("sqs")
     for _ in range(2):
         sqs.send_message(QueueUrl=cloud.info["intake_queue_url"], MessageBody=message)
@@ -122,8 +132,9 @@ def test_partner_message_sent_twice_becomes_one_ready_application(cloud: LocalCl
 def test_malformed_partner_message_goes_to_dlq_with_reason(cloud: LocalCloud) -> None:
     sqs = cloud.aws("sqs")
     sqs.send_message(QueueUrl=cloud.info["intake_queue_url"], MessageBody='{"partner_id": "bank-e2e"}')
-    dead = sqs.receive_message(QueueUrl=cloud.info["intake_dlq_url"], MessageAttributeNames=["All"],
-                               MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+    dead = sqs.receive_message(
+        QueueUrl=cloud.info["intake_dlq_url"], MessageAttributeNames=["All"], MaxNumberOfMessages=10, WaitTimeSeconds=2
+    ).get("Messages", [])
     assert any(m["MessageAttributes"]["reason"]["StringValue"] == "malformed_message" for m in dead)
 
 

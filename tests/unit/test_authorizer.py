@@ -24,7 +24,7 @@ ARN = "arn:aws:execute-api:eu-west-1:123456789012:api123/v1/GET/applications"
 
 
 class _Jwks(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         jwk = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
         data = json.dumps({"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]}).encode()
         self.send_response(200)
@@ -51,10 +51,17 @@ def idp(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def token(key: Any = KEY, **claims: Any) -> str:
     now = int(time.time())
-    body = {"sub": "u1", "level": "confirmed", "roles": ["operator"], "iss": ISSUER, "aud": "tax-cabinet",
-            "iat": now, "exp": now + 300, **claims}
-    return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm="RS256",
-                      headers={"kid": "k1"})
+    body = {
+        "sub": "u1",
+        "level": "confirmed",
+        "roles": ["operator"],
+        "iss": ISSUER,
+        "aud": "tax-cabinet",
+        "iat": now,
+        "exp": now + 300,
+        **claims,
+    }
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm="RS256", headers={"kid": "k1"})
 
 
 def authorize(header: str) -> dict[str, Any]:
@@ -70,15 +77,21 @@ def test_valid_token_passes_identity_and_allows_the_stage() -> None:
     assert statement["Resource"] == "arn:aws:execute-api:eu-west-1:123456789012:api123/v1/*/*"
 
 
-@pytest.mark.parametrize("header", [
-    "", "Basic abc", "Bearer ", "Bearer not.a.jwt",
-    f"Bearer {token(key=OTHER_KEY)}",
-    f"Bearer {token(iss='https://evil.test')}",
-    f"Bearer {token(aud='someone-else')}",
-    f"Bearer {token(exp=int(time.time()) - 3600)}",
-    f"Bearer {token(sub=None)}",
-    f"Bearer {token(level='superuser')}",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "Basic abc",
+        "Bearer ",
+        "Bearer not.a.jwt",
+        f"Bearer {token(key=OTHER_KEY)}",
+        f"Bearer {token(iss='https://evil.test')}",
+        f"Bearer {token(aud='someone-else')}",
+        f"Bearer {token(exp=int(time.time()) - 3600)}",
+        f"Bearer {token(sub=None)}",
+        f"Bearer {token(level='superuser')}",
+    ],
+)
 def test_bad_tokens_are_unauthorized(header: str) -> None:
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(header)

@@ -8,8 +8,10 @@ from shared.observability import get_logger, mask_text
 
 
 def test_mask_text_masks_identifiers_but_not_arns_or_ids() -> None:
-    text = ("inn=500100732259 snils=112-233-445 95 passport=4509 123456 raw=4509123456 phone=+79123456789 "
-            "arn:aws:lambda:eu-west-1:123456789012:function:x id=0f92277d-ce45-4071-b47d-fe4760dc3c4c")
+    text = (
+        "inn=500100732259 snils=112-233-445 95 passport=4509 123456 raw=4509123456 phone=+79123456789 "
+        "arn:aws:lambda:eu-west-1:123456789012:function:x id=0f92277d-ce45-4071-b47d-fe4760dc3c4c"
+    )
     masked = mask_text(text)
     for secret in ("500100732259", "112-233-445 95", "4509 123456", "4509123456", "79123456789"):
         assert secret not in masked

@@ -1,0 +1,148 @@
+"""The local cloud's fixes to the template for moto, each with the gap it covers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local.deploy import _definition
+from local.gateway import _policy_allows, read_api
+from local.template import PLACEHOLDER, find_getatt, for_moto
+
+TEMPLATE: dict[str, Any] = {
+    "Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>"}},
+    "Rules": {"CheckBootstrapVersion": {}},
+    "Resources": {
+        "Fn": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Layers": [{"Ref": "Layer"}],
+                "TracingConfig": {"Mode": "Active"},
+                "Architectures": ["arm64"],
+                "Environment": {"Variables": {"API": {"Ref": "Api"}, "T": {"Ref": "Table"}}},
+            },
+            "DependsOn": ["Role", "Api"],
+        },
+        "Layer": {"Type": "AWS::Lambda::LayerVersion", "Properties": {}},
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {}},
+        "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Dimensions": [{"Value": {"Ref": "Fn"}}]}},
+        "Dash": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"Body": {"Fn::GetAtt": ["Alarm", "Arn"]}}},
+    },
+    "Outputs": {"ApiUrl": {"Value": {"Ref": "Api"}}, "TableName": {"Value": {"Ref": "Table"}}},
+}
+
+
+def test_bootstrap_check_is_dropped() -> None:
+    prepared = for_moto(TEMPLATE)
+    assert "BootstrapVersion" not in prepared["Parameters"]
+    assert "Rules" not in prepared
+
+
+def test_types_moto_cannot_create_are_dropped_with_every_reference() -> None:
+    prepared = for_moto(TEMPLATE)
+    assert set(prepared["Resources"]) == {"Fn", "Table", "Role"}
+    fn = prepared["Resources"]["Fn"]
+    assert fn["DependsOn"] == ["Role"]
+    assert fn["Properties"]["Environment"]["Variables"] == {"API": PLACEHOLDER, "T": {"Ref": "Table"}}
+    assert set(prepared["Outputs"]) == {"TableName"}
+    assert "Api" not in json.dumps(prepared)
+
+
+def test_lambda_properties_moto_drops_are_removed() -> None:
+    props = for_moto(TEMPLATE)["Resources"]["Fn"]["Properties"]
+    assert not {"Layers", "TracingConfig", "Architectures"} & set(props)
+
+
+def test_original_template_is_untouched() -> None:
+    for_moto(TEMPLATE)
+    assert "Layer" in TEMPLATE["Resources"] and "BootstrapVersion" in TEMPLATE["Parameters"]
+
+
+def test_definition_substitutions_are_applied() -> None:
+    resource = {
+        "Properties": {
+            "DefinitionString": '{"A": "${VerifyArn}", "B": "${VerifyArn}"}',
+            "DefinitionSubstitutions": {"VerifyArn": {"Fn::GetAtt": ["VerifyFn", "Arn"]}},
+        }
+    }
+    assert json.loads(_definition(resource, {"VerifyFn": "arn:fn"})) == {"A": "arn:fn", "B": "arn:fn"}
+    with pytest.raises(ValueError, match="cannot resolve"):
+        _definition(resource, {})
+    resource["Properties"]["DefinitionString"] += "${Other}"
+    with pytest.raises(ValueError, match="unresolved"):
+        _definition(resource, {"VerifyFn": "arn:fn"})
+
+
+API: dict[str, Any] = {
+    "Resources": {
+        "Rest": {"Type": "AWS::ApiGateway::RestApi", "Properties": {}},
+        "Apps": {
+            "Type": "AWS::ApiGateway::Resource",
+            "Properties": {"ParentId": {"Fn::GetAtt": ["Rest", "RootResourceId"]}, "PathPart": "applications"},
+        },
+        "AppId": {"Type": "AWS::ApiGateway::Resource", "Properties": {"ParentId": {"Ref": "Apps"}, "PathPart": "{id}"}},
+        "Get": {
+            "Type": "AWS::ApiGateway::Method",
+            "Properties": {
+                "HttpMethod": "GET",
+                "ResourceId": {"Ref": "AppId"},
+                "AuthorizerId": {"Ref": "Auth"},
+                "Integration": {
+                    "Type": "AWS_PROXY",
+                    "Uri": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "arn:aws:apigateway:lambda:path/functions/",
+                                {"Fn::GetAtt": ["ApiFn", "Arn"]},
+                                "/invocations",
+                            ],
+                        ]
+                    },
+                },
+            },
+        },
+        "Auth": {
+            "Type": "AWS::ApiGateway::Authorizer",
+            "Properties": {
+                "Type": "TOKEN",
+                "IdentitySource": "method.request.header.Authorization",
+                "AuthorizerUri": {"Fn::Join": ["", [{"Fn::GetAtt": ["AuthFn", "Arn"]}]]},
+            },
+        },
+        "Unauthorized": {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": {"ResponseType": "UNAUTHORIZED", "StatusCode": "401"},
+        },
+    }
+}
+
+
+def test_gateway_reads_routes_authorizers_and_responses() -> None:
+    routes, authorizers, responses = read_api(API)
+    (route,) = routes
+    assert (route.method, route.resource, route.function, route.authorizer) == (
+        "GET",
+        "/applications/{id}",
+        "ApiFn",
+        "Auth",
+    )
+    match = route.pattern.match("/applications/abc-1")
+    assert match and match.groupdict() == {"id": "abc-1"}
+    assert not route.pattern.match("/applications/abc/x")
+    assert authorizers["Auth"].function == "AuthFn" and authorizers["Auth"].header == "Authorization"
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+    assert find_getatt({"a": [1, {"b": {"Fn::GetAtt": ["X", "Arn"]}}]}) == "X"
+
+
+def test_authorizer_policy_evaluation() -> None:
+    arn = "arn:aws:execute-api:eu-west-1:1:api/v1/GET/applications"
+    allow = {"Statement": [{"Effect": "Allow", "Resource": "arn:aws:execute-api:eu-west-1:1:api/v1/*/*"}]}
+    assert _policy_allows(allow, arn)
+    deny = {"Statement": [*allow["Statement"], {"Effect": "Deny", "Resource": [arn]}]}
+    assert not _policy_allows(deny, arn)
+    assert not _policy_allows({"Statement": [{"Effect": "Allow", "Resource": "arn:other"}]}, arn)
