@@ -29,7 +29,7 @@ from local.gateway import Gateway, Server
 from local.idp import LocalIdentityProvider, TokenRequestError
 from local.lambda_runtime import LambdaRuntime
 from local.outbox import Outbox
-from local.template import ROOT, load, resources_of_type, synthesize
+from local.template import ROOT, load, resources_of_type, synthesize_cached
 
 REGION = os.environ.get("LOCAL_REGION", "eu-west-1")
 
@@ -138,7 +138,7 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
         "partner_account_ids": "",
     }
     synth_started = time.monotonic()
-    assembly = synthesize(state / "cdk.out", context)
+    assembly, reused = synthesize_cached(ROOT / ".local" / "synth", context)
     synth_seconds = time.monotonic() - synth_started
     template = load(assembly)
     deployment: Deployment = deploy(template, assembly, endpoint, REGION)
@@ -172,6 +172,7 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
         "state_machine_arn": deployment.outputs.get("StateMachineArn"),
         "logs_dir": str(state / "logs"),
         "synth_seconds": round(synth_seconds, 2),
+        "synth_reused": reused,
     }
     routes.ready.set()
     return server, runtime, moto, time.monotonic() - started
@@ -189,7 +190,8 @@ def main() -> int:
         return 1
     info = server.local_routes.info
     print(
-        f"\nTax cabinet local cloud ready in {seconds:.1f} s (synth {info['synth_seconds']} s)\n"
+        f"\nTax cabinet local cloud ready in {seconds:.1f} s "
+        f"(synth {'reused' if info['synth_reused'] else str(info['synth_seconds']) + ' s'})\n"
         f"  API            {info['api_url']}\n"
         f"  health         {info['api_url']}/health\n"
         f'  token          POST {info["api_url"]}/_local/token {{"sub", "level", "roles"}}\n'

@@ -55,13 +55,17 @@ def _zip_dir(path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def upload_assets(assembly: Path, endpoint: str, region: str) -> None:
+def upload_assets(assembly: Path, endpoint: str, region: str, referenced_by: str) -> None:
+    """Upload the assets the deployable template refers to (not the layer: locally the host's
+    packages serve, and zipping 40 MB on every start would cost seconds)."""
     manifest = json.loads((assembly / f"{STACK}.assets.json").read_text())
     s3 = _client("s3", endpoint, region)
     made: set[str] = set()
     for asset in manifest.get("files", {}).values():
         source = assembly / asset["source"]["path"]
         for destination in asset["destinations"].values():
+            if destination["objectKey"] not in referenced_by:
+                continue
             bucket = destination["bucketName"].replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", region)
             if bucket not in made:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
@@ -91,9 +95,10 @@ def _definition(resource: dict[str, Any], function_arns: dict[str, str]) -> str:
 
 
 def deploy(template: dict[str, Any], assembly: Path, endpoint: str, region: str) -> Deployment:
-    upload_assets(assembly, endpoint, region)
+    body = json.dumps(for_moto(template))
+    upload_assets(assembly, endpoint, region, referenced_by=body)
     cfn = _client("cloudformation", endpoint, region)
-    cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(for_moto(template)), Capabilities=["CAPABILITY_IAM"])
+    cfn.create_stack(StackName=STACK, TemplateBody=body, Capabilities=["CAPABILITY_IAM"])
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
     if stack["StackStatus"] != "CREATE_COMPLETE":
         raise RuntimeError(f"stack {stack['StackStatus']}: {stack.get('StackStatusReason')}")

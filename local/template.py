@@ -9,8 +9,10 @@ substitutions) is read from the same template by the gateway and the deployer.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +42,33 @@ DEPLOYABLE = frozenset(
 # Properties moto drops or cannot resolve (layers are the host's packages locally).
 _DROPPED_PROPERTIES = {"AWS::Lambda::Function": ("Layers", "TracingConfig", "Architectures", "LoggingConfig")}
 PLACEHOLDER = "local-not-deployed"
+
+
+def _inputs_digest(context: dict[str, str]) -> str:
+    """Everything a synth reads: the CDK app, the code it packages, the layer, the context."""
+    digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode())
+    for folder in ("infra", "shared", "functions"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode())
+                digest.update(path.read_bytes())
+    for extra in (ROOT / "cdk.json", ROOT / "uv.lock", ROOT / ".build" / "layer" / ".stamp"):
+        if extra.exists():
+            digest.update(extra.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def synthesize_cached(cache_root: Path, context: dict[str, str]) -> tuple[Path, bool]:
+    """The cloud assembly for these inputs, synthesized once (a synth costs 10-15 s of jsii)."""
+    target = cache_root / _inputs_digest(context)
+    if (target / f"{STACK}.template.json").exists():
+        return target, True
+    partial = target.with_name(target.name + f".{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    synthesize(partial, context)
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    return target, False
 
 
 def synthesize(out_dir: Path, context: dict[str, str]) -> Path:
