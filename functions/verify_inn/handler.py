@@ -8,24 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from shared.observability import get_logger
+from shared.tasks import task_input
 from shared.wiring import fns_registry, step_deps
 from shared.workflow_steps import verify
 
 logger = get_logger()
 
 
-class TaskInput(BaseModel):
-    application_id: str
-    correlation_id: str | None = None
-
-
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    task = TaskInput.model_validate(event)
-    logger.append_keys(application_id=task.application_id, correlation_id=task.correlation_id)
+    task = task_input(event, logger)
     outcome = verify(step_deps(), fns_registry(), task.application_id)
     logger.info("registry check finished", extra={"outcome": outcome})
     return {"outcome": outcome}

@@ -148,13 +148,8 @@ class DynamoApplicationRepository:
                 "entity": "partner_request",
             }
             items.append({"Put": {**new_item, "Item": _to_item(key)}})
-        try:
-            self._ddb.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                _raise_transient(error)
-                raise
-            reasons = _cancel_reasons(error)
+        reasons = self._transact(items)
+        if reasons is not None:
             failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
             if partner_index in failed:
                 existing = self.find_by_partner_request(application.partner_id or "", application.request_id or "")
@@ -165,9 +160,7 @@ class DynamoApplicationRepository:
                     str(lock_item.get("application_id", "")) if lock_item else "",
                     lock_item.get("owner_sub") if lock_item else None,
                 ) from None
-            if "TransactionConflict" in reasons:
-                raise TransientStorageError("TransactionConflict") from error
-            raise
+            raise TransientStorageError("transaction cancelled: " + ",".join(reasons))
 
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
         try:
@@ -222,16 +215,22 @@ class DynamoApplicationRepository:
                     }
                 }
             )
+        reasons = self._transact(items)
+        if reasons is not None:
+            if "ConditionalCheckFailed" in reasons:
+                raise ConcurrentUpdate(app.application_id)
+            raise TransientStorageError("transaction cancelled: " + ",".join(reasons))
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+        """Write all items or none; the cancellation reasons (one per item) when cancelled."""
         try:
             self._ddb.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 _raise_transient(error)
                 raise
-            reasons = _cancel_reasons(error)
-            if "ConditionalCheckFailed" in reasons:
-                raise ConcurrentUpdate(app.application_id) from None
-            raise TransientStorageError("TransactionConflict") from error
+            return _cancel_reasons(error)
+        return None
 
     def set_execution(self, application_id: str, execution_arn: str) -> None:
         self._ddb.update_item(
