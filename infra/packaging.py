@@ -2,29 +2,52 @@
 
 Each function ships only `shared/` and its own folder under `functions/`, so a change to one
 handler does not redeploy the others and no function carries another's code. Dependencies come
-from the layer that scripts/build_layer.py builds.
+from the layer that scripts/build_layer.py builds. A folder is named by its content's hash and
+made by rename, so concurrent synths (tests, the local cloud) never see a half-written one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".build"
 LAYER_DIR = BUILD / "layer"
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
+
+
+def _sources(folder: str) -> list[tuple[Path, str]]:
+    """(file, path inside the asset) for everything the function ships."""
+    files = [(ROOT / "functions" / "__init__.py", "functions/__init__.py")]
+    for base, prefix in ((ROOT / "shared", "shared"), (ROOT / "functions" / folder, f"functions/{folder}")):
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                files.append((path, f"{prefix}/{path.relative_to(base).as_posix()}"))
+    return files
 
 
 def function_asset(folder: str) -> str:
-    """Prepare `.build/assets/<folder>/` and return its path."""
-    target = BUILD / "assets" / folder
-    if target.exists():
-        shutil.rmtree(target)
-    (target / "functions").mkdir(parents=True)
-    shutil.copytree(ROOT / "shared", target / "shared", ignore=_IGNORE)
-    shutil.copy2(ROOT / "functions" / "__init__.py", target / "functions" / "__init__.py")
-    shutil.copytree(ROOT / "functions" / folder, target / "functions" / folder, ignore=_IGNORE)
+    """Prepare `.build/assets/<folder>-<hash>/` (once per content) and return its path."""
+    files = _sources(folder)
+    digest = hashlib.sha256()
+    for path, name in files:
+        digest.update(name.encode())
+        digest.update(path.read_bytes())
+    target = BUILD / "assets" / f"{folder}-{digest.hexdigest()[:16]}"
+    if target.is_dir():
+        return str(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder}-", dir=target.parent))
+    for path, name in files:
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, staging / name)
+    try:
+        os.rename(staging, target)
+    except OSError:  # another synth made the same folder first
+        shutil.rmtree(staging, ignore_errors=True)
     return str(target)
 
 
