@@ -193,6 +193,7 @@ class FieldError(BaseModel):
     field: str
     code: str
     message: str
+    suggestions: list[str] | None = None
 
 
 class RejectionReason(BaseModel):

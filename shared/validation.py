@@ -12,6 +12,7 @@ from shared import identifiers
 from shared.errors import InvalidApplication
 from shared.messages import field_message
 from shared.models import ApplicationBody, FieldError
+from shared.typo_help import inn_suggestions, snils_suggestions
 
 _CUSTOM_PREFIXES = (
     "inn_",
@@ -77,6 +78,23 @@ def _passport_validity(raw: dict[str, Any], today: date) -> FieldError | None:
     return FieldError(field="passport.issued_on", code=code, message=field_message(code))
 
 
+def _with_suggestions(error: FieldError, raw: dict[str, Any]) -> FieldError:
+    """Add the valid numbers one typo away, when there are few (see shared.typo_help)."""
+    helpers = {("inn", "inn_checksum"): inn_suggestions, ("snils", "snils_checksum"): snils_suggestions}
+    helper = helpers.get((error.field, error.code))
+    if helper is None:
+        return error
+    found = helper(str(raw.get(error.field, "")).strip())
+    if not found:
+        return error
+    hint = (
+        " Номера, отличающиеся одной цифрой или перестановкой соседних, которые проходят проверку: "
+        + ", ".join(found)
+        + ". Сверьте с документом."
+    )
+    return error.model_copy(update={"suggestions": found, "message": error.message + hint})
+
+
 def parse_application(raw: Any, *, today: date, require_inn: bool = True) -> tuple[ApplicationBody, list[FieldError]]:
     """Return the normalised body and its warnings, or raise InvalidApplication with all errors."""
     if not isinstance(raw, dict):
@@ -97,7 +115,7 @@ def parse_application(raw: Any, *, today: date, require_inn: bool = True) -> tup
     if require_inn and not raw.get("inn") and "inn" not in fields_with_errors:
         errors.append(FieldError(field="inn", code="inn_required", message=field_message("inn_required")))
     if errors or body is None:
-        raise InvalidApplication(errors)
+        raise InvalidApplication([_with_suggestions(e, raw) for e in errors])
     warnings = []
     if body.inn and not identifiers.inn_region_known(body.inn):
         warnings.append(FieldError(field="inn", code="inn_region_unknown", message=field_message("inn_region_unknown")))

@@ -129,3 +129,18 @@ def test_names() -> None:
     assert ("full_name.last", "name_format") in codes(body(full_name__last="Ив4нов"))
     parsed, _ = parse_application(body(full_name__middle=None, full_name__last="Салтыков-Щедрин"), today=TODAY)
     assert parsed.full_name.middle is None
+
+
+def test_checksum_errors_suggest_near_valid_numbers() -> None:
+    with pytest.raises(InvalidApplication) as caught:
+        parse_application(body(inn="500100732258", snils="112-233-445 59"), today=TODAY)
+    by_field = {e.field: e for e in caught.value.errors}
+    assert by_field["inn"].suggestions == ["500100732259"]
+    assert "500100732259" in by_field["inn"].message and "Сверьте с документом" in by_field["inn"].message
+    assert "112-233-445 95" in (by_field["snils"].suggestions or [])
+
+
+def test_no_suggestions_when_too_many_or_not_a_checksum_error() -> None:
+    with pytest.raises(InvalidApplication) as caught:
+        parse_application(body(inn="50010073225", phone="1"), today=TODAY)
+    assert all(e.suggestions is None for e in caught.value.errors)
