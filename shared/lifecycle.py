@@ -36,4 +36,6 @@ def advance(
             release_inn=status is Status.REJECTED and app.status is not Status.REJECTED,
         )
     )
+    if stage is not app.stage:
+        repo.record_stage_time(app.stage.value, (now - app.updated_at).total_seconds())
     return updated

@@ -53,6 +53,12 @@ class ApplicationRepository(Protocol):
 
     def set_execution(self, application_id: str, execution_arn: str) -> None: ...
 
+    def record_stage_time(self, stage: str, seconds: float) -> None:
+        """Add one measured stage duration (best effort: a lost sample only blurs an estimate)."""
+
+    def stage_times(self) -> dict[str, tuple[int, float]]:
+        """Per stage: how many durations were measured and their sum in seconds."""
+
 
 class KeyedHasher(Protocol):
     def digest(self, value: str) -> str:

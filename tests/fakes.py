@@ -57,6 +57,7 @@ class InMemoryRepository:
         self.hist: dict[str, list[HistoryEntry]] = {}
         self.locks: dict[str, tuple[str, str | None]] = {}
         self.partner: dict[tuple[str, str], str] = {}
+        self.times: dict[str, tuple[int, float]] = {}
 
     def create(self, application: Application, history: HistoryEntry, *, lock_inn: bool) -> None:
         key = (application.partner_id or "", application.request_id or "")
@@ -86,6 +87,13 @@ class InMemoryRepository:
         self.hist[current.application_id].append(change.history)
         if change.release_inn and current.inn_hash:
             self.locks.pop(current.inn_hash, None)
+
+    def record_stage_time(self, stage: str, seconds: float) -> None:
+        count, total = self.times.get(stage, (0, 0.0))
+        self.times[stage] = (count + 1, total + seconds)
+
+    def stage_times(self) -> dict[str, tuple[int, float]]:
+        return dict(self.times)
 
     def find_by_partner_request(self, partner_id: str, request_id: str) -> str | None:
         return self.partner.get((partner_id, request_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -50,10 +51,22 @@ def _origin(caller: Caller) -> Origin:
     return replace(_CITIZEN, owner_sub=caller.sub)
 
 
+_MEASURED: dict[str, Any] = {"at": 0.0, "times": {}}
+_MEASURED_TTL_SECONDS = 60
+
+
+def _measured() -> dict[str, tuple[int, float]]:
+    """Measured stage times for expected completion, re-read at most once a minute per container."""
+    now = time.monotonic()
+    if now - _MEASURED["at"] > _MEASURED_TTL_SECONDS:
+        _MEASURED.update(at=now, times=repository().stage_times())
+    return dict(_MEASURED["times"])
+
+
 def _create(raw: Any, caller: Caller, correlation_id: str) -> dict[str, Any]:
     deps = submission_deps()
     result = submit(raw, _origin(caller), deps, correlation_id)
-    view = status_view(result.application, deps.repo.history(result.application.application_id))
+    view = status_view(result.application, deps.repo.history(result.application.application_id), _measured())
     return {"status": 202, "body": view.model_dump(mode="json")}
 
 
@@ -113,7 +126,7 @@ def _limit() -> int:
 
 def _page_body(page: Page) -> dict[str, Any]:
     return {
-        "items": [status_view(a, []).model_dump(mode="json") for a in page.items],
+        "items": [status_view(a, [], _measured()).model_dump(mode="json") for a in page.items],
         "next_token": page.next_token,
     }
 
@@ -132,7 +145,8 @@ def get_application(application_id: str) -> Response[str]:
     found = repo.get(application_id)
     if found is None or not (caller.is_operator or (found.owner_sub and found.owner_sub == caller.sub)):
         raise ApplicationNotFound(application_id)
-    return json_response(200, status_view(found, repo.history(application_id)).model_dump(mode="json"))
+    view = status_view(found, repo.history(application_id), _measured())
+    return json_response(200, view.model_dump(mode="json"))
 
 
 @app.get("/operator/applications")

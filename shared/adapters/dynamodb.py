@@ -8,6 +8,7 @@ rejection, the release of the INN lock. The version attribute makes a stale writ
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from typing import Any
 
@@ -240,6 +241,30 @@ class DynamoApplicationRepository:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=_to_item({":arn": execution_arn}),
         )
+
+    def record_stage_time(self, stage: str, seconds: float) -> None:
+        from decimal import Decimal
+
+        # A lost sample only blurs an estimate; the status change itself is already stored.
+        with contextlib.suppress(ClientError):
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=_to_item({"pk": "STATS#stage_time", "sk": stage}),
+                UpdateExpression="ADD samples :one, total_seconds :s",
+                ExpressionAttributeValues=_to_item({":one": 1, ":s": Decimal(str(round(max(seconds, 0.0), 3)))}),
+            )
+
+    def stage_times(self) -> dict[str, tuple[int, float]]:
+        response = self._ddb.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=_to_item({":pk": "STATS#stage_time"}),
+        )
+        out = {}
+        for item in response.get("Items", []):
+            data = _from_item(item)
+            out[str(data["sk"])] = (int(data.get("samples", 0)), float(data.get("total_seconds", 0)))
+        return out
 
     def find_by_partner_request(self, partner_id: str, request_id: str) -> str | None:
         item = self._get(_partner_key(partner_id, request_id))

@@ -44,7 +44,8 @@ def test_inn_typo_is_a_field_error_and_stores_nothing(cloud: Cloud) -> None:
     status, body, headers = post({**VALID_BODY, "inn": "500100732258"})
     assert status == 422
     assert headers["Content-Type"] == "application/problem+json"
-    assert body["errors"] == [{"field": "inn", "code": "inn_checksum", "message": body["errors"][0]["message"]}]
+    (error,) = body["errors"]
+    assert (error["field"], error["code"], error["suggestions"]) == ("inn", "inn_checksum", ["500100732259"])
     assert "опечатка" in body["errors"][0]["message"]
     assert cloud.items() == [] and cloud.executions() == []
 

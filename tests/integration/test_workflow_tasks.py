@@ -95,6 +95,8 @@ def test_match_activates_to_ready(fns: type[_Registry]) -> None:
     assert shown["status"] == "ready" and shown["status_label"] == "Готов"
     assert [h["status"] for h in shown["history"]] == ["in_progress", "in_progress", "ready"]
     assert shown["expected_ready_at"] is None
+    times = wiring.repository().stage_times()
+    assert times["fns_check"][0] == 1 and times["activation"][0] == 1  # measured for the estimates
 
 
 def test_unknown_inn_rejected_then_new_application_allowed(fns: type[_Registry]) -> None:
