@@ -34,6 +34,7 @@ def build(app: App) -> TaxCabinetStack:
             idp_jwks_url=ctx("idp_jwks_url"),
             idp_issuer=ctx("idp_issuer"),
             idp_audience=ctx("idp_audience", "tax-cabinet"),
+            idp_userinfo_url=ctx("idp_userinfo_url"),
             fns_base_url=ctx("fns_base_url"),
         ),
         partner_accounts=[a.strip() for a in ctx("partner_account_ids").split(",") if a.strip()],

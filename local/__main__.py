@@ -57,7 +57,16 @@ class LocalRoutes:
         self.info: dict[str, Any] = {}
         self.outbox: Outbox | None = None
 
-    def __call__(self, method: str, raw_path: str, body: bytes) -> Reply | None:
+    def _userinfo(self, headers: dict[str, str]) -> Reply:
+        """The provider's userinfo: the person record behind a token this provider signed."""
+        token = next((v for k, v in headers.items() if k.lower() == "authorization"), "").partition(" ")[2]
+        sub = self.idp.subject(token.strip())
+        if sub is None:
+            return _json(401, {"error": "invalid_token"})
+        person = self.idp.person(sub)
+        return _json(200, person) if person is not None else _json(404, {"error": "no person record"})
+
+    def __call__(self, method: str, raw_path: str, body: bytes, headers: dict[str, str]) -> Reply | None:
         path = urlsplit(raw_path).path
         try:
             data = json.loads(body) if body else None
@@ -67,6 +76,8 @@ class LocalRoutes:
             return _json(200, {"status": "ok"}) if self.ready.is_set() else _json(503, {"status": "starting"})
         if path == "/_local/jwks.json":
             return _json(200, self.idp.jwks())
+        if path == "/_local/userinfo":
+            return self._userinfo(headers)
         if path == "/_local/token" and method == "POST":
             try:
                 return _json(200, {"access_token": self.idp.issue(data), "token_type": "Bearer"})
@@ -134,6 +145,7 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
         "idp_jwks_url": f"{base_url}/_local/jwks.json",
         "idp_issuer": f"{base_url}/_local",
         "idp_audience": "tax-cabinet",
+        "idp_userinfo_url": f"{base_url}/_local/userinfo",
         "fns_base_url": f"{base_url}/_local/fns",
         "partner_account_ids": "",
     }

@@ -244,7 +244,7 @@ def _problem(status: int, code: str, title: str, detail: str) -> tuple[int, dict
     return status, {"Content-Type": "application/problem+json"}, json.dumps(body, ensure_ascii=False).encode()
 
 
-LocalRoute = Any  # callable(method, path, body_json) -> (status, payload) | None
+LocalRoute = Any  # callable(method, path, body, headers) -> (status, headers, body) | None
 
 
 class Server(ThreadingHTTPServer):
@@ -281,7 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         if path == "/health" or path.startswith(("/_local/", "/swagger")):
-            local = self.server.local_routes(self.command, self.path, body)
+            local = self.server.local_routes(self.command, self.path, body, dict(self.headers.items()))
             if local is not None:
                 self._send(*local)
                 return

@@ -64,6 +64,16 @@ class LocalIdentityProvider:
         }
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KEY_ID})
 
+    def subject(self, token: str) -> str | None:
+        """The `sub` of a valid token this provider issued, else None."""
+        try:
+            claims = jwt.decode(
+                token, self._key.public_key(), algorithms=["RS256"], audience=self.audience, issuer=self.issuer
+            )
+        except jwt.PyJWTError:
+            return None
+        return str(claims["sub"])
+
     def person(self, sub: str) -> dict[str, Any] | None:
         with self._lock:
             return self._people.get(sub)

@@ -23,6 +23,10 @@ class IntakeSettings(SubmissionSettings):
     intake_dlq_url: str = Field(alias="INTAKE_DLQ_URL")
 
 
+class PrefillSettings(BaseModel):
+    idp_userinfo_url: str = Field(alias="IDP_USERINFO_URL")
+
+
 class FnsSettings(StorageSettings):
     fns_base_url: str = Field(alias="FNS_BASE_URL")
     fns_timeout_seconds: float = Field(default=5.0, alias="FNS_TIMEOUT_SECONDS")

@@ -81,6 +81,7 @@ PROBLEM_TITLES: dict[str, str] = {
     "method_not_allowed": "Метод не поддерживается",
     "internal_error": "Внутренняя ошибка сервиса",
     "idempotency_conflict": "Запрос с этим ключом идемпотентности ещё обрабатывается",
+    "identity_provider_unavailable": "Госуслуги сейчас не отвечают",
 }
 
 PROBLEM_DETAILS: dict[str, str] = {
@@ -97,4 +98,5 @@ PROBLEM_DETAILS: dict[str, str] = {
     "not_found": "Заявление не найдено или недоступно этой учётной записи.",
     "internal_error": "Попробуйте повторить запрос позже; данные заявления не потеряны.",
     "idempotency_conflict": "Повторите запрос через несколько секунд.",
+    "identity_provider_unavailable": "Заполните заявление вручную или повторите попытку позже.",
 }

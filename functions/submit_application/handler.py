@@ -138,6 +138,22 @@ def list_applications() -> Response[str]:
     return json_response(200, _page_body(repository().list_by_owner(caller.sub, _limit(), token)))
 
 
+@app.get("/applications/prefill")
+def get_prefill() -> Response[str]:
+    """Registered before /applications/<id> so that `prefill` is never taken for an id."""
+    from shared.adapters.idp_http import HttpIdentityProvider, IdentityProviderUnavailable
+    from shared.config import PrefillSettings, settings
+    from shared.prefill import prefill
+
+    header = next((v for k, v in (app.current_event.headers or {}).items() if k.lower() == "authorization"), "")
+    token = header.partition(" ")[2].strip()
+    try:
+        person = HttpIdentityProvider(settings(PrefillSettings).idp_userinfo_url).person(token)
+    except IdentityProviderUnavailable:
+        return problem(502, "identity_provider_unavailable")
+    return json_response(200, prefill(person).model_dump())
+
+
 @app.get("/applications/<application_id>")
 def get_application(application_id: str) -> Response[str]:
     caller = _caller()

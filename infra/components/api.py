@@ -19,6 +19,7 @@ STAGE = "v1"
 APPLICATION_ROUTES = (
     ("/applications", "POST"),
     ("/applications", "GET"),
+    ("/applications/prefill", "GET"),
     ("/applications/{id}", "GET"),
     ("/operator/applications", "GET"),
 )

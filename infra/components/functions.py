@@ -33,6 +33,7 @@ class FunctionSettings:
     idp_jwks_url: str
     idp_issuer: str
     idp_audience: str
+    idp_userinfo_url: str
     fns_base_url: str
 
 
@@ -79,7 +80,7 @@ class Functions(Construct):
             "ApplicationsApiFunction",
             "submit_application",
             "functions.submit_application.handler.handler",
-            submission_env,
+            {**submission_env, "IDP_USERINFO_URL": settings.idp_userinfo_url},
             timeout=15,
         )
         self.partner_intake = self._function(

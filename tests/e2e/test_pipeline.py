@@ -150,3 +150,27 @@ def test_fns_outage_is_retried_until_it_recovers(cloud: LocalCloud) -> None:
         cloud.call("POST", "/_local/fns/faults", json={"error_rate": 0, "latency_ms": 0})
     view = cloud.wait_for(app_id, token, {"ready"}, timeout=60)
     assert view["status"] == "ready"
+
+
+def test_prefill_from_the_identity_provider(cloud: LocalCloud) -> None:
+    person = {
+        "full_name": VALID_BODY["full_name"],
+        "birth_date": "1990-05-17",
+        "snils": "112-233-445 95",
+        "inn": "500100732259",
+        "phone": "+79123456789",
+        "trusted": True,
+        "document_status": "NOT_VERIFIED",
+    }
+    reply = requests.post(
+        f"{cloud.base_url}/_local/token",
+        timeout=10,
+        json={"sub": "e2e-prefill", "level": "confirmed", "roles": [], "person": person},
+    )
+    token = reply.json()["access_token"]
+    prefilled = cloud.call("GET", "/applications/prefill", token)
+    assert prefilled.status_code == 200, prefilled.text
+    body = prefilled.json()
+    assert body["fields"]["inn"] == "500100732259" and body["fields"]["full_name"]["last"] == "Иванов"
+    assert body["verified"] == ["birth_date", "full_name", "inn", "snils"]
+    assert cloud.call("GET", "/applications/prefill", cloud.token("e2e-nobody")).json()["fields"] == {}

@@ -25,6 +25,7 @@ def synth(context: dict[str, str] | None = None) -> dict[str, Any]:
             "idp_jwks_url": "https://idp.test/jwks.json",
             "idp_issuer": "https://idp.test/",
             "fns_base_url": "https://fns.test/api",
+            "idp_userinfo_url": "https://idp.test/userinfo",
             **(context or {}),
         }
     )

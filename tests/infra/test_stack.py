@@ -96,7 +96,7 @@ def test_every_api_method_has_the_jwt_authorizer(template: dict[str, Any]) -> No
     assert authorizer["Properties"]["Type"] == "TOKEN"
     assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
     methods = of_type(template, "AWS::ApiGateway::Method")
-    assert len(methods) == 4
+    assert len(methods) == 5
     for method in methods.values():
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"
         assert method["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
