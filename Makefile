@@ -22,7 +22,7 @@ layer: $(VENV)/.installed
 	$(PY) scripts/build_layer.py
 
 dev: layer
-	$(PY) -m local
+	$(PY) -m localcloud
 
 test: layer
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -33,7 +33,7 @@ test-fast: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check shared functions
-	$(VENV)/bin/mypy shared functions local infra
+	$(VENV)/bin/mypy shared functions localcloud infra
 
 synth: layer
 	CDK_OUTDIR=cdk.out $(PY) infra/app.py

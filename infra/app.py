@@ -36,6 +36,8 @@ def build(app: App) -> TaxCabinetStack:
             idp_audience=ctx("idp_audience", "tax-cabinet"),
             idp_userinfo_url=ctx("idp_userinfo_url"),
             fns_base_url=ctx("fns_base_url"),
+            email_sender=ctx("email_sender", "no-reply@nalog-cabinet.example"),
+            code_ttl_seconds=int(ctx("code_ttl_seconds", "600")),
         ),
         partner_accounts=[a.strip() for a in ctx("partner_account_ids").split(",") if a.strip()],
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aspects, CfnOutput, Stack
+from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra.components.api import Api
-from infra.components.encryption import Encryption
+from infra.components.encryption import Encryption, EncryptLogGroups
 from infra.components.functions import Functions, FunctionSettings
 from infra.components.intake import Intake
 from infra.components.storage import Storage
@@ -25,6 +26,7 @@ class TaxCabinetStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         encryption = Encryption(self, "Encryption")
+        Aspects.of(self).add(EncryptLogGroups(encryption.data_key))
         storage = Storage(self, "Storage", key=encryption.data_key)
         intake = Intake(self, "Intake", key=encryption.data_key, partner_accounts=partner_accounts)
         functions = Functions(
@@ -36,7 +38,10 @@ class TaxCabinetStack(Stack):
             verify_inn=functions.verify_inn,
             activate_cabinet=functions.activate_cabinet,
             record_failure=functions.record_failure,
+            confirm_contact=functions.confirm_contact,
         )
+        workflow.state_machine.grant_task_response(functions.applications_api)
+        ses.EmailIdentity(self, "SenderIdentity", identity=ses.Identity.email(settings.email_sender))
         for fn in (functions.applications_api, functions.partner_intake):
             fn.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
             workflow.state_machine.grant_start_execution(fn)

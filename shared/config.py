@@ -17,6 +17,13 @@ class SubmissionSettings(StorageSettings):
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN")
     hash_key_id: str = Field(alias="HASH_KEY_ID")
+    code_ttl_seconds: int = Field(default=600, alias="CODE_TTL_SECONDS", ge=5, le=3600)
+
+
+class ContactSettings(StorageSettings):
+    hash_key_id: str = Field(alias="HASH_KEY_ID")
+    email_sender: str = Field(alias="EMAIL_SENDER")
+    code_ttl_seconds: int = Field(default=600, alias="CODE_TTL_SECONDS", ge=5, le=3600)
 
 
 class IntakeSettings(SubmissionSettings):

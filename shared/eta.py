@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 MIN_SAMPLES = 20
 # Seed norms (DOMAIN.md, "Типовые временные рамки"), the upper bound of each range.
 CEILINGS: dict[Stage, timedelta] = {
+    Stage.CONTACT_CONFIRMATION: timedelta(minutes=3),
     Stage.FNS_CHECK: timedelta(minutes=30),
     Stage.ACTIVATION: timedelta(hours=24),
 }
@@ -26,6 +27,7 @@ REVIEW_WORKING_DAYS = 3  # manual review, seed: 1-3 working days
 # What is still ahead when an application is in a stage (the stage itself first).
 _AHEAD: dict[Stage, tuple[Stage, ...]] = {
     Stage.SUBMITTED: (Stage.FNS_CHECK, Stage.ACTIVATION),
+    Stage.CONTACT_CONFIRMATION: (Stage.CONTACT_CONFIRMATION, Stage.FNS_CHECK, Stage.ACTIVATION),
     Stage.FNS_CHECK: (Stage.FNS_CHECK, Stage.ACTIVATION),
     Stage.REVIEW: (Stage.REVIEW, Stage.ACTIVATION),
     Stage.ACTIVATION: (Stage.ACTIVATION,),

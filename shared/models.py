@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -57,6 +57,7 @@ class Status(StrEnum):
 
 class Stage(StrEnum):
     SUBMITTED = "submitted"
+    CONTACT_CONFIRMATION = "contact_confirmation"
     FNS_CHECK = "fns_check"
     CLARIFICATION = "clarification"
     REVIEW = "review"
@@ -140,6 +141,7 @@ class ApplicationBody(_Strict):
     address: Address
     workplace: str | None = Field(default=None, max_length=300)
     channel: Channel = Channel.PORTAL
+    confirmation_channel: Literal["sms", "email"] = "sms"
 
     @field_validator("inn")
     @classmethod
@@ -243,6 +245,7 @@ class Application(BaseModel):
     operator_id: str | None = None
     correlation_id: str | None = None
     execution_arn: str | None = None
+    task_token: str | None = None
     failure: dict[str, str] | None = None
     warnings: list[FieldError] = []
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from pydantic import BaseModel
+
 from shared.models import Application, HistoryEntry
 
 
@@ -53,11 +55,42 @@ class ApplicationRepository(Protocol):
 
     def set_execution(self, application_id: str, execution_arn: str) -> None: ...
 
+    def put_code(self, application_id: str, code: ContactCode) -> None:
+        """Store the current contact code (replacing any earlier one), expiring with a TTL."""
+
+    def get_code(self, application_id: str) -> ContactCode | None: ...
+
+    def count_wrong_try(self, application_id: str, attempts_seen: int) -> bool:
+        """Add one wrong try if the stored count is still `attempts_seen`."""
+
+    def delete_code(self, application_id: str, code_hash: str) -> bool:
+        """Use the code up; False if it was already used or replaced."""
+
     def record_stage_time(self, stage: str, seconds: float) -> None:
         """Add one measured stage duration (best effort: a lost sample only blurs an estimate)."""
 
     def stage_times(self) -> dict[str, tuple[int, float]]:
         """Per stage: how many durations were measured and their sum in seconds."""
+
+
+class ContactCode(BaseModel):
+    """A contact code as stored: its keyed hash only, never the code."""
+
+    code_hash: str
+    issued_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+
+
+class Notifier(Protocol):
+    def send_sms(self, phone: str, text: str) -> None: ...
+
+    def send_email(self, to: str, subject: str, text: str) -> None: ...
+
+
+class TaskCallbacks(Protocol):
+    def succeed(self, task_token: str, output: dict[str, object]) -> None:
+        """Resume a workflow that waits on `task_token`."""
 
 
 class KeyedHasher(Protocol):
@@ -66,7 +99,7 @@ class KeyedHasher(Protocol):
 
 
 class WorkflowStarter(Protocol):
-    def start(self, application_id: str, correlation_id: str) -> str:
+    def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool) -> str:
         """Start the onboarding workflow named after the application; idempotent. Returns its ARN."""
 
 

@@ -85,10 +85,14 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
     assert body.inn is not None  # required until the INN lookup by passport exists
 
     application_id = deps.new_id()
+    # Portal and mobile applicants confirm their contact; an operator, a partner or a signed XML
+    # application has confirmed the identity otherwise.
+    confirm_contact = channel in (Channel.PORTAL, Channel.MOBILE)
+    stage = Stage.CONTACT_CONFIRMATION if confirm_contact else Stage.FNS_CHECK
     app = Application(
         application_id=application_id,
         status=Status.IN_PROGRESS,
-        stage=Stage.FNS_CHECK,
+        stage=stage,
         channel=channel,
         owner_sub=origin.owner_sub,
         created_at=now,
@@ -101,11 +105,16 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         correlation_id=correlation_id,
         warnings=warnings,
     )
+    if confirm_contact:
+        from shared.contact import confirm_action
+
+        app = app.model_copy(update={"required_actions": [confirm_action(app)]})
     history = HistoryEntry(
         status=Status.IN_PROGRESS,
-        stage=Stage.FNS_CHECK,
+        stage=stage,
         at=now,
-        note="Заявление принято: все поля прошли проверку. Идёт сверка с реестром ФНС.",
+        note="Заявление принято: все поля прошли проверку. "
+        + ("Отправляем код подтверждения." if confirm_contact else "Идёт сверка с реестром ФНС."),
         actor=origin.operator_id or origin.partner_id or "citizen",
     )
     try:
@@ -116,7 +125,7 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         if dup.owner_sub and dup.owner_sub == origin.owner_sub:
             _ensure_started(deps, dup.existing_id, correlation_id)
         raise
-    arn = deps.workflow.start(application_id, correlation_id)
+    arn = deps.workflow.start(application_id, correlation_id, confirm_contact=confirm_contact)
     deps.repo.set_execution(application_id, arn)
     return Submitted(app.model_copy(update={"execution_arn": arn}), created=True)
 
@@ -126,7 +135,11 @@ def _ensure_started(deps: SubmissionDeps, application_id: str, correlation_id: s
     if app is None:  # the partner key exists only with its application (one transaction)
         raise RuntimeError("partner request refers to a missing application")
     if app.execution_arn is None:
-        arn = deps.workflow.start(application_id, app.correlation_id or correlation_id)
+        arn = deps.workflow.start(
+            application_id,
+            app.correlation_id or correlation_id,
+            confirm_contact=app.channel in (Channel.PORTAL, Channel.MOBILE),
+        )
         deps.repo.set_execution(application_id, arn)
         app = app.model_copy(update={"execution_arn": arn})
     return app

@@ -95,6 +95,32 @@ def _with_suggestions(error: FieldError, raw: dict[str, Any]) -> FieldError:
     return error.model_copy(update={"suggestions": found, "message": error.message + hint})
 
 
+def parse_contacts(raw: dict[str, Any]) -> dict[str, str]:
+    """A contact correction: phone, email and/or confirmation_channel, checked as in the application."""
+    allowed = {"phone", "email", "confirmation_channel"}
+    given = {k: v for k, v in raw.items() if k in allowed}
+    if not given:
+        raise InvalidApplication(
+            [FieldError(field="phone", code="missing_field", message="Укажите новый телефон или адрес почты.")]
+        )
+    errors: list[FieldError] = []
+    checked: dict[str, str] = {}
+    for name, value in given.items():
+        try:
+            checked[name] = str(
+                ApplicationBody.__pydantic_validator__.validate_assignment(
+                    ApplicationBody.model_construct(), name, value
+                ).__dict__[name]
+            )
+        except ValidationError as exc:
+            for error in exc.errors():
+                code = _code(error)
+                errors.append(FieldError(field=name, code=code, message=_message(code, error)))
+    if errors:
+        raise InvalidApplication(errors)
+    return checked
+
+
 def parse_application(raw: Any, *, today: date, require_inn: bool = True) -> tuple[ApplicationBody, list[FieldError]]:
     """Return the normalised body and its warnings, or raise InvalidApplication with all errors."""
     if not isinstance(raw, dict):

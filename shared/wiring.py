@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from shared.config import FnsSettings, StorageSettings, SubmissionSettings, settings
+from shared.config import ContactSettings, FnsSettings, StorageSettings, SubmissionSettings, settings
 from shared.workflow_steps import StepDeps
 
 if TYPE_CHECKING:
     from shared.adapters.dynamodb import DynamoApplicationRepository
     from shared.adapters.fns_http import HttpFnsRegistry
+    from shared.contact import ContactDeps
     from shared.submission import SubmissionDeps
 
 
@@ -41,7 +42,7 @@ def submission_deps() -> SubmissionDeps:
     return SubmissionDeps(
         repo=repository(),
         hasher=KmsKeyedHasher(cfg.hash_key_id),
-        workflow=StepFunctionsWorkflow(cfg.state_machine_arn),
+        workflow=StepFunctionsWorkflow(cfg.state_machine_arn, cfg.code_ttl_seconds),
         clock=SystemClock(),
     )
 
@@ -54,7 +55,27 @@ def fns_registry() -> HttpFnsRegistry:
     return HttpFnsRegistry(cfg.fns_base_url, cfg.fns_timeout_seconds)
 
 
+@cache
+def contact_deps() -> ContactDeps:
+    from datetime import timedelta
+
+    from shared.adapters.callbacks import StepFunctionsCallbacks
+    from shared.adapters.kms_hasher import KmsKeyedHasher
+    from shared.adapters.notify import AwsNotifier
+    from shared.contact import ContactDeps
+
+    cfg = settings(ContactSettings)
+    return ContactDeps(
+        repo=repository(),
+        hasher=KmsKeyedHasher(cfg.hash_key_id),
+        notifier=AwsNotifier(cfg.email_sender),
+        callbacks=StepFunctionsCallbacks(),
+        clock=SystemClock(),
+        code_ttl=timedelta(seconds=cfg.code_ttl_seconds),
+    )
+
+
 def reset() -> None:
     """Tests swap environments between cases."""
-    for cached in (repository, submission_deps, fns_registry):
+    for cached in (repository, submission_deps, fns_registry, contact_deps):
         cached.cache_clear()

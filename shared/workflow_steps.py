@@ -123,6 +123,7 @@ def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
             stage=Stage.ACTIVATION,
             note="Данные совпали с реестром ФНС. Подключаем личный кабинет.",
             verification_outcome="match",
+            required_actions=[],
         )
         return "match"
     except ConcurrentUpdate:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared.errors import ConcurrentUpdate, DuplicateApplication, DuplicatePartnerRequest, FnsUnavailable
 from shared.models import Application, HistoryEntry
-from shared.ports import FnsRecord, Page, Transition
+from shared.ports import ContactCode, FnsRecord, Page, Transition
 
 VALID_BODY: dict = {
     "inn": "500100732259",
@@ -42,7 +42,7 @@ class FakeWorkflow:
         self.started: list[str] = []
         self.fail_next = False
 
-    def start(self, application_id: str, correlation_id: str) -> str:
+    def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool = False) -> str:
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("states unavailable")
@@ -58,6 +58,7 @@ class InMemoryRepository:
         self.locks: dict[str, tuple[str, str | None]] = {}
         self.partner: dict[tuple[str, str], str] = {}
         self.times: dict[str, tuple[int, float]] = {}
+        self.codes: dict[str, ContactCode] = {}
 
     def create(self, application: Application, history: HistoryEntry, *, lock_inn: bool) -> None:
         key = (application.partner_id or "", application.request_id or "")
@@ -87,6 +88,26 @@ class InMemoryRepository:
         self.hist[current.application_id].append(change.history)
         if change.release_inn and current.inn_hash:
             self.locks.pop(current.inn_hash, None)
+
+    def put_code(self, application_id: str, code: ContactCode) -> None:
+        self.codes[application_id] = code
+
+    def get_code(self, application_id: str) -> ContactCode | None:
+        return self.codes.get(application_id)
+
+    def count_wrong_try(self, application_id: str, attempts_seen: int) -> bool:
+        code = self.codes.get(application_id)
+        if code is None or code.attempts != attempts_seen:
+            return False
+        self.codes[application_id] = code.model_copy(update={"attempts": attempts_seen + 1})
+        return True
+
+    def delete_code(self, application_id: str, code_hash: str) -> bool:
+        code = self.codes.get(application_id)
+        if code is None or code.code_hash != code_hash:
+            return False
+        del self.codes[application_id]
+        return True
 
     def record_stage_time(self, stage: str, seconds: float) -> None:
         count, total = self.times.get(stage, (0, 0.0))
@@ -126,3 +147,29 @@ class FakeFns:
             self.failures -= 1
             raise FnsUnavailable("simulated")
         return self.records.get(inn)
+
+
+class FakeNotifier:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []  # (channel, to, text)
+
+    def send_sms(self, phone: str, text: str) -> None:
+        self.sent.append(("sms", phone, text))
+
+    def send_email(self, to: str, subject: str, text: str) -> None:
+        self.sent.append(("email", to, text))
+
+    def last_code(self) -> str:
+        import re
+
+        found = re.search(r"\b(\d{6})\b", self.sent[-1][2])
+        assert found
+        return found.group(1)
+
+
+class FakeCallbacks:
+    def __init__(self) -> None:
+        self.resumed: list[str] = []
+
+    def succeed(self, task_token: str, output: dict[str, object]) -> None:
+        self.resumed.append(task_token)

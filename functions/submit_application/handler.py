@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import identifiers
+from shared.contact import CodeProblem
 from shared.errors import (
     ApplicationNotFound,
     DuplicateApplication,
@@ -20,12 +21,13 @@ from shared.errors import (
 )
 from shared.http import Caller, json_response, problem
 from shared.messages import field_message
-from shared.models import Channel, FieldError, Status
+from shared.models import Application, Channel, FieldError, Status
 from shared.observability import get_logger
 from shared.ports import Page
 from shared.submission import Origin, submit
+from shared.validation import parse_contacts
 from shared.views import status_view
-from shared.wiring import repository, submission_deps
+from shared.wiring import contact_deps, repository, submission_deps
 
 logger = get_logger()
 app = APIGatewayRestResolver()
@@ -165,6 +167,60 @@ def get_application(application_id: str) -> Response[str]:
     return json_response(200, view.model_dump(mode="json"))
 
 
+def _owned(application_id: str) -> Application:
+    """The caller's own application; anyone else's is not found (never 403: no existence leak)."""
+    found = repository().get(application_id)
+    caller = _caller()
+    if found is None or not found.owner_sub or found.owner_sub != caller.sub:
+        raise ApplicationNotFound(application_id)
+    return found
+
+
+def _body() -> dict[str, Any]:
+    try:
+        data = json.loads(app.current_event.body or "null")
+    except json.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        raise InvalidApplication([FieldError(field="body", code="invalid_json", message=field_message("invalid_json"))])
+    return data
+
+
+@app.post("/applications/<application_id>/confirmation")
+def confirm_contact(application_id: str) -> Response[str]:
+    from shared.contact import confirm
+
+    found = _owned(application_id)
+    code = _body().get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidApplication(
+            [FieldError(field="code", code="missing_field", message="Введите код из SMS или письма.")]
+        )
+    updated = confirm(contact_deps(), found, code.strip())
+    view = status_view(updated, repository().history(application_id), _measured())
+    return json_response(200, view.model_dump(mode="json"))
+
+
+@app.post("/applications/<application_id>/confirmation/resend")
+def resend_code(application_id: str) -> Response[str]:
+    from shared.contact import masked_destination, resend
+
+    found = _owned(application_id)
+    record = resend(contact_deps(), found)
+    return json_response(202, {"sent_to": masked_destination(found), "expires_at": record.expires_at.isoformat()})
+
+
+@app.patch("/applications/<application_id>/contacts")
+def change_contacts(application_id: str) -> Response[str]:
+    from shared.contact import change_contacts as change
+
+    found = _owned(application_id)
+    changes = parse_contacts(_body())
+    updated = change(contact_deps(), found, changes)
+    view = status_view(updated, repository().history(application_id), _measured())
+    return json_response(200, view.model_dump(mode="json"))
+
+
 @app.get("/operator/applications")
 def operator_search() -> Response[str]:
     caller = _caller()
@@ -202,6 +258,13 @@ def _invalid(error: InvalidApplication) -> Response[str]:
 def _duplicate(error: DuplicateApplication) -> Response[str]:
     extra = {"existing_application_id": error.existing_id} if error.owner_sub == _caller().sub else {}
     return problem(409, "duplicate_application", extra=extra)
+
+
+@app.exception_handler(CodeProblem)
+def _code_problem(error: CodeProblem) -> Response[str]:
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    extra = {"tries_left": error.tries_left} if error.tries_left is not None else None
+    return problem(error.status, error.code, headers=headers, extra=extra)
 
 
 @app.exception_handler(ApplicationNotFound)

@@ -21,6 +21,9 @@ APPLICATION_ROUTES = (
     ("/applications", "GET"),
     ("/applications/prefill", "GET"),
     ("/applications/{id}", "GET"),
+    ("/applications/{id}/confirmation", "POST"),
+    ("/applications/{id}/confirmation/resend", "POST"),
+    ("/applications/{id}/contacts", "PATCH"),
     ("/operator/applications", "GET"),
 )
 

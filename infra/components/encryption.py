@@ -1,10 +1,18 @@
-"""Keys: one customer-managed key for data at rest, one HMAC key for keyed hashes of INNs."""
+"""Keys: one customer-managed key for data at rest, one HMAC key for keyed hashes of INNs.
+
+The data key also encrypts every log group of the stack (`EncryptLogGroups`): function logs carry
+application ids and masked personal data, and with a customer-managed key the key policy, not
+only IAM, decides who can ever read them (and revoking the key makes them unreadable).
+"""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+import jsii
+from aws_cdk import Aws, IAspect, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from constructs import Construct
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
 
 from infra.components.nag import acknowledge
 
@@ -18,6 +26,22 @@ class Encryption(Construct):
             description="Tax cabinet: applications, queues and idempotency records at rest",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        # CloudWatch Logs encrypts with the key itself, for this account's log groups only.
+        self.data_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
+                        )
+                    }
+                },
+            )
         )
         self.lookup_key = kms.Key(
             self,
@@ -33,3 +57,16 @@ class Encryption(Construct):
             "KMS does not rotate HMAC keys automatically, and a new key would orphan every stored "
             "keyed hash (the one-active-application lock); the key never leaves KMS.",
         )
+
+
+@jsii.implements(IAspect)
+class EncryptLogGroups:
+    """Gives every log group in its scope the data key, so a log group added later (a function,
+    the API's access logs, the workflow's) cannot be left on the default encryption."""
+
+    def __init__(self, key: kms.IKey) -> None:
+        self._key = key
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, logs.CfnLogGroup) and node.kms_key_id is None:
+            node.kms_key_id = self._key.key_arn

@@ -35,6 +35,8 @@ class FunctionSettings:
     idp_audience: str
     idp_userinfo_url: str
     fns_base_url: str
+    email_sender: str
+    code_ttl_seconds: int
 
 
 class Functions(Construct):
@@ -63,6 +65,13 @@ class Functions(Construct):
             "TABLE_NAME": table,
             "IDEMPOTENCY_TABLE_NAME": storage.idempotency_table.table_name,
             "HASH_KEY_ID": encryption.lookup_key.key_arn,
+            "CODE_TTL_SECONDS": str(settings.code_ttl_seconds),
+        }
+        contact_env = {
+            "TABLE_NAME": table,
+            "HASH_KEY_ID": encryption.lookup_key.key_arn,
+            "EMAIL_SENDER": settings.email_sender,
+            "CODE_TTL_SECONDS": str(settings.code_ttl_seconds),
         }
 
         self.authorizer = self._function(
@@ -80,7 +89,7 @@ class Functions(Construct):
             "ApplicationsApiFunction",
             "submit_application",
             "functions.submit_application.handler.handler",
-            {**submission_env, "IDP_USERINFO_URL": settings.idp_userinfo_url},
+            {**submission_env, **contact_env, "IDP_USERINFO_URL": settings.idp_userinfo_url},
             timeout=15,
         )
         self.partner_intake = self._function(
@@ -104,6 +113,13 @@ class Functions(Construct):
             {"TABLE_NAME": table},
             timeout=20,
         )
+        self.confirm_contact = self._function(
+            "ConfirmContactFunction",
+            "confirm_contact",
+            "functions.confirm_contact.handler.handler",
+            contact_env,
+            timeout=20,
+        )
         self.record_failure = self._function(
             "RecordFailureFunction",
             "record_failure",
@@ -116,8 +132,11 @@ class Functions(Construct):
             self._grant_items(fn, with_indexes=True)
             storage.idempotency_table.grant_read_write_data(fn)
             encryption.lookup_key.grant(fn, "kms:GenerateMac")
-        for fn in (self.verify_inn, self.activate_cabinet, self.record_failure):
+        for fn in (self.verify_inn, self.activate_cabinet, self.record_failure, self.confirm_contact):
             self._grant_items(fn, with_indexes=False)
+        for fn in (self.applications_api, self.confirm_contact):
+            self._grant_notifications(fn, settings.email_sender)
+        encryption.lookup_key.grant(self.confirm_contact, "kms:GenerateMac")
         intake.dlq.grant_send_messages(self.partner_intake)
         self.partner_intake.add_event_source(
             sources.SqsEventSource(
@@ -167,6 +186,29 @@ class Functions(Construct):
                 "X-Ray PutTraceSegments/PutTelemetryRecords take no resource ARN (active tracing).",
             )
         return fn
+
+    def _grant_notifications(self, fn: lambda_.Function, email_sender: str) -> None:
+        """Codes by SMS (SNS direct publish to a phone number) and email (SES, from one identity)."""
+        stack = Stack.of(self)
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        domain = email_sender.partition("@")[2]
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail"],
+                resources=[
+                    stack.format_arn(service="ses", resource="identity", resource_name=domain),
+                    stack.format_arn(service="ses", resource="identity", resource_name=email_sender),
+                ],
+            )
+        )
+        role = fn.role
+        assert role is not None
+        acknowledge(
+            role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::*]",
+            "SNS publishes an SMS straight to a phone number, which has no ARN (and X-Ray's "
+            "PutTraceSegments takes no resource either).",
+        )
 
     def _grant_items(self, fn: lambda_.Function, *, with_indexes: bool) -> None:
         """Item reads and writes on the table (transactions need Put/Delete/ConditionCheck); queries

@@ -30,6 +30,7 @@ class Storage(Construct):
             partition_key=dynamodb.Attribute(name="pk", type=_S),
             sort_key=dynamodb.Attribute(name="sk", type=_S),
             deletion_protection=True,
+            time_to_live_attribute="ttl",  # transient items (contact codes) expire
             removal_policy=RemovalPolicy.RETAIN,
             **common,
         )

@@ -25,6 +25,7 @@ class Workflow(Construct):
         verify_inn: lambda_.IFunction,
         activate_cabinet: lambda_.IFunction,
         record_failure: lambda_.IFunction,
+        confirm_contact: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
@@ -40,6 +41,7 @@ class Workflow(Construct):
                 "VerifyInnFunctionArn": verify_inn.function_arn,
                 "ActivateCabinetFunctionArn": activate_cabinet.function_arn,
                 "RecordFailureFunctionArn": record_failure.function_arn,
+                "ConfirmContactFunctionArn": confirm_contact.function_arn,
             },
             state_machine_type=sfn.StateMachineType.STANDARD,
             tracing_enabled=True,
@@ -50,7 +52,7 @@ class Workflow(Construct):
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[fn.function_arn for fn in (verify_inn, activate_cabinet, record_failure)],
+                resources=[fn.function_arn for fn in (verify_inn, activate_cabinet, record_failure, confirm_contact)],
             )
         )
         policy = self.state_machine.role.node.find_child("DefaultPolicy")

@@ -23,7 +23,7 @@ from shared.errors import (
     TransientStorageError,
 )
 from shared.models import Application, HistoryEntry
-from shared.ports import Page, Transition
+from shared.ports import ContactCode, Page, Transition
 
 _TRANSIENT = {
     "ProvisionedThroughputExceededException",
@@ -241,6 +241,49 @@ class DynamoApplicationRepository:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=_to_item({":arn": execution_arn}),
         )
+
+    def put_code(self, application_id: str, code: ContactCode) -> None:
+        data = code.model_dump(mode="json")
+        data.update(
+            pk=f"APP#{application_id}",
+            sk="CODE",
+            entity="contact_code",
+            ttl=int(code.expires_at.timestamp()) + 24 * 3600,
+        )
+        self._ddb.put_item(TableName=self._table, Item=_to_item(data))
+
+    def get_code(self, application_id: str) -> ContactCode | None:
+        data = self._get({"pk": f"APP#{application_id}", "sk": "CODE"})
+        return ContactCode.model_validate(data) if data else None
+
+    def count_wrong_try(self, application_id: str, attempts_seen: int) -> bool:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=_to_item({"pk": f"APP#{application_id}", "sk": "CODE"}),
+                UpdateExpression="SET attempts = :next",
+                ConditionExpression="attempts = :seen",
+                ExpressionAttributeValues=_to_item({":seen": attempts_seen, ":next": attempts_seen + 1}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def delete_code(self, application_id: str, code_hash: str) -> bool:
+        try:
+            self._ddb.delete_item(
+                TableName=self._table,
+                Key=_to_item({"pk": f"APP#{application_id}", "sk": "CODE"}),
+                ConditionExpression="code_hash = :h",
+                ExpressionAttributeValues=_to_item({":h": code_hash}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def record_stage_time(self, stage: str, seconds: float) -> None:
         from decimal import Decimal

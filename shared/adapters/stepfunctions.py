@@ -11,12 +11,20 @@ from shared.aws import client
 
 
 class StepFunctionsWorkflow:
-    def __init__(self, state_machine_arn: str) -> None:
+    def __init__(self, state_machine_arn: str, code_ttl_seconds: int = 600) -> None:
         self._arn = state_machine_arn
+        self._code_ttl = code_ttl_seconds
 
-    def start(self, application_id: str, correlation_id: str) -> str:
+    def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool) -> str:
         sfn = client("stepfunctions")
-        payload = json.dumps({"application_id": application_id, "correlation_id": correlation_id})
+        payload = json.dumps(
+            {
+                "application_id": application_id,
+                "correlation_id": correlation_id,
+                "confirm_contact": confirm_contact,
+                "code_ttl_seconds": self._code_ttl,
+            }
+        )
         try:
             response = sfn.start_execution(stateMachineArn=self._arn, name=application_id, input=payload)
         except ClientError as error:

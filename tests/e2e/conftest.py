@@ -1,4 +1,4 @@
-"""Starts the local cloud (`python -m local`, what `make dev` runs) once per test session."""
+"""Starts the local cloud (`python -m localcloud`, what `make dev` runs) once per test session."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+CODE_TTL_SECONDS = 6  # the local cloud's contact-code lifetime in these tests (10 minutes by default)
 
 
 def _free_port() -> int:
@@ -55,6 +56,27 @@ class LocalCloud:
             aws_secret_access_key="local",
         )
 
+    def codes_sent_to(self, to: str) -> list[str]:
+        messages = requests.get(f"{self.base_url}/_local/outbox", timeout=10).json()["messages"]
+        return [m["text"] for m in messages if m["to"] == to]
+
+    def latest_code(self, to: str, timeout: float = 10) -> str:
+        import re
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            texts = self.codes_sent_to(to)
+            if texts:
+                found = re.search(r"\b(\d{6})\b", texts[-1])
+                assert found, texts[-1]
+                return found.group(1)
+            time.sleep(0.05)
+        raise AssertionError(f"no code was sent to {to}")
+
+    def confirm(self, app_id: str, token: str, to: str) -> requests.Response:
+        """Read the code from the outbox, as the citizen reads the SMS, and enter it."""
+        return self.call("POST", f"/applications/{app_id}/confirmation", token, json={"code": self.latest_code(to)})
+
     def wait_for(self, app_id: str, token: str, statuses: set[str], timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         view: dict[str, Any] = {}
@@ -73,11 +95,11 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     started = time.monotonic()
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local"],
+            [sys.executable, "-m", "localcloud"],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PORT": str(port)},
+            env={**os.environ, "PORT": str(port), "LOCAL_CODE_TTL_SECONDS": str(CODE_TTL_SECONDS)},
         )
     local = LocalCloud(f"http://127.0.0.1:{port}")
     try:

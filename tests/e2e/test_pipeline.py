@@ -17,8 +17,13 @@ from tests.unit.test_identifiers import _inn12
 pytestmark = pytest.mark.xdist_group("e2e")
 
 
+def unique_phone() -> str:
+    return f"+7916{uuid.uuid4().int % 10**7:07d}"
+
+
 def _new_taxpayer(cloud: LocalCloud, **overrides: object) -> dict:
-    """A taxpayer the simulator knows, with a fresh INN (so tests don't share the INN lock)."""
+    """A taxpayer the simulator knows, with a fresh INN (tests don't share the INN lock) and a
+    fresh phone (each test reads its own codes from the outbox)."""
     inn = _inn12(f"77{uuid.uuid4().int % 10**8:08d}")
     record = {
         "inn": inn,
@@ -31,7 +36,7 @@ def _new_taxpayer(cloud: LocalCloud, **overrides: object) -> dict:
     }
     assert cloud.call("POST", "/_local/fns/taxpayers", json=record).status_code == 201
     body = json.loads(json.dumps(VALID_BODY))
-    body.update(inn=inn, full_name={"last": "Соколова", "first": "Ольга", "middle": "Ивановна"})
+    body.update(inn=inn, phone=unique_phone(), full_name={"last": "Соколова", "first": "Ольга", "middle": "Ивановна"})
     return body
 
 
@@ -44,7 +49,7 @@ def test_startup_and_local_routes(cloud: LocalCloud) -> None:
     assert requests.get(f"{cloud.base_url}/health", timeout=5).json() == {"status": "ok"}
     assert cloud.info["intake_queue_url"].startswith(cloud.info["aws_endpoint_url"])
     assert requests.get(f"{cloud.base_url}/_local/jwks.json", timeout=5).json()["keys"][0]["kid"]
-    assert requests.get(f"{cloud.base_url}/_local/outbox", timeout=5).json() == {"messages": []}
+    assert isinstance(requests.get(f"{cloud.base_url}/_local/outbox", timeout=5).json()["messages"], list)
 
 
 def test_portal_application_becomes_ready(cloud: LocalCloud) -> None:
@@ -54,11 +59,20 @@ def test_portal_application_becomes_ready(cloud: LocalCloud) -> None:
     reply = cloud.call("POST", "/applications", token, json=body, headers={"Idempotency-Key": "e2e-1"})
     assert reply.status_code == 202, reply.text
     app_id = reply.json()["application_id"]
+    assert reply.json()["required_actions"][0]["code"] == "confirm_contact"
+    assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
+    confirmed = time.monotonic()
     view = cloud.wait_for(app_id, token, {"ready"})
-    elapsed = time.monotonic() - started
-    print(f"\nPOST → ready in {elapsed:.2f} s")
+    done = time.monotonic()
+    print(f"\nPOST → code entered {confirmed - started:.2f} s; code entered → ready {done - confirmed:.2f} s")
     assert view["status_label"] == "Готов" and view["required_actions"] == []
-    assert [h["stage"] for h in view["history"]] == ["fns_check", "activation", "completed"]
+    assert [h["stage"] for h in view["history"]] == [
+        "contact_confirmation",
+        "contact_confirmation",
+        "fns_check",
+        "activation",
+        "completed",
+    ]
     again = cloud.call("POST", "/applications", token, json=body, headers={"Idempotency-Key": "e2e-1"})
     assert again.status_code == 202 and again.json()["application_id"] == app_id
     listed = cloud.call("GET", "/applications", token).json()
@@ -69,8 +83,9 @@ def test_portal_application_becomes_ready(cloud: LocalCloud) -> None:
 
 def test_unknown_inn_is_rejected_with_fix(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-rejected")
-    body = {**VALID_BODY, "inn": _inn12(f"78{uuid.uuid4().int % 10**8:08d}")}  # not in the registry
-    app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
+    body = {**VALID_BODY, "inn": _inn12(f"78{uuid.uuid4().int % 10**8:08d}"), "phone": unique_phone()}
+    app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]  # INN not in the registry
+    assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
     view = cloud.wait_for(app_id, token, {"rejected"})
     (reason,) = view["rejection_reasons"]
     assert reason["code"] == "inn_not_found" and reason["message"] and reason["fix"]
@@ -81,6 +96,7 @@ def test_name_mismatch_needs_clarification(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-mismatch")
     body = _new_taxpayer(cloud, last_name="Петрова")
     app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
+    assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
     view = cloud.wait_for(app_id, token, {"needs_clarification"})
     assert [a["code"] for a in view["required_actions"]] == ["fix_fields", "upload_documents"]
     assert view["required_actions"][0]["fields"] == ["full_name"]
@@ -144,6 +160,7 @@ def test_fns_outage_is_retried_until_it_recovers(cloud: LocalCloud) -> None:
     assert cloud.call("POST", "/_local/fns/faults", json={"error_rate": 1.0, "latency_ms": 0}).status_code == 200
     try:
         app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
+        assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
         time.sleep(1.5)
         assert cloud.call("GET", f"/applications/{app_id}", token).json()["status"] == "in_progress"
     finally:

@@ -87,6 +87,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         )
         dlq = boto3.client("sqs", region_name=REGION).create_queue(QueueName="intake-dlq")["QueueUrl"]
+        boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress="no-reply@nalog-cabinet.example")
         env = {
             "TABLE_NAME": table,
             "IDEMPOTENCY_TABLE_NAME": idem,
@@ -96,6 +97,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
             "POWERTOOLS_SERVICE_NAME": "tax-cabinet",
             "FNS_BASE_URL": "http://127.0.0.1:9/fns",
             "FNS_TIMEOUT_SECONDS": "2",
+            "EMAIL_SENDER": "no-reply@nalog-cabinet.example",
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)

@@ -96,7 +96,8 @@ def test_match_activates_to_ready(fns: type[_Registry]) -> None:
     assert [h["status"] for h in shown["history"]] == ["in_progress", "in_progress", "ready"]
     assert shown["expected_ready_at"] is None
     times = wiring.repository().stage_times()
-    assert times["fns_check"][0] == 1 and times["activation"][0] == 1  # measured for the estimates
+    # measured for the estimates: the stage left at each change (no confirmation in this direct run)
+    assert times["contact_confirmation"][0] == 1 and times["activation"][0] == 1
 
 
 def test_unknown_inn_rejected_then_new_application_allowed(fns: type[_Registry]) -> None:

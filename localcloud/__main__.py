@@ -1,4 +1,4 @@
-"""`python -m local` (`make dev`): synthesize, deploy into an embedded moto, serve on :3000.
+"""`python -m localcloud` (`make dev`): synthesize, deploy into an embedded moto, serve on :3000.
 
 The same functions and the same state machine as in AWS run here: moto's CloudFormation creates
 the stack from the synthesized template, Lambda code runs in warm worker processes, and a small
@@ -22,14 +22,14 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from local import moto_patches
-from local.deploy import ACCOUNT, Deployment, deploy
-from local.fns_simulator import FnsSimulator
-from local.gateway import Gateway, Server
-from local.idp import LocalIdentityProvider, TokenRequestError
-from local.lambda_runtime import LambdaRuntime
-from local.outbox import Outbox
-from local.template import ROOT, load, resources_of_type, synthesize_cached
+from localcloud import moto_patches
+from localcloud.deploy import ACCOUNT, Deployment, deploy
+from localcloud.fns_simulator import FnsSimulator
+from localcloud.gateway import Gateway, Server
+from localcloud.idp import LocalIdentityProvider, TokenRequestError
+from localcloud.lambda_runtime import LambdaRuntime
+from localcloud.outbox import Outbox
+from localcloud.template import ROOT, load, resources_of_type, synthesize_cached
 
 REGION = os.environ.get("LOCAL_REGION", "eu-west-1")
 
@@ -148,6 +148,8 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
         "idp_userinfo_url": f"{base_url}/_local/userinfo",
         "fns_base_url": f"{base_url}/_local/fns",
         "partner_account_ids": "",
+        # a short code lifetime lets the expiry path be exercised locally (tests set it)
+        "code_ttl_seconds": os.environ.get("LOCAL_CODE_TTL_SECONDS", "600"),
     }
     synth_started = time.monotonic()
     assembly, reused = synthesize_cached(ROOT / ".local" / "synth", context)
@@ -209,7 +211,7 @@ def main() -> int:
         f'  token          POST {info["api_url"]}/_local/token {{"sub", "level", "roles"}}\n'
         f"  info           {info['api_url']}/_local/info\n"
         f"  outbox         {info['api_url']}/_local/outbox\n"
-        f"  FNS simulator  {info['api_url']}/_local/fns/taxpayers (see local/FNS_SIMULATOR.md)\n"
+        f"  FNS simulator  {info['api_url']}/_local/fns/taxpayers (see localcloud/FNS_SIMULATOR.md)\n"
         f"  AWS endpoint   {info['aws_endpoint_url']} ({info['region']})\n"
         f"  logs           {info['logs_dir']}\n"
         "Ctrl-C stops it.",

@@ -2,7 +2,7 @@
 
 import random
 
-from local.fns_simulator import FnsSimulator
+from localcloud.fns_simulator import FnsSimulator
 
 
 def test_seeded_taxpayers_are_found() -> None:

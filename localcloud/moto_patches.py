@@ -1,7 +1,7 @@
 """The few places where moto 5.2.5 is patched, each for a gap the local cloud cannot work around.
 
 - Lambda: moto runs code in Docker, which is absent; `_invoke_lambda` is routed to warm worker
-  processes (local.lambda_runtime) that run the function's own code asset.
+  processes (localcloud.lambda_runtime) that run the function's own code asset.
 - KMS: CloudFormation keys are always created SYMMETRIC_DEFAULT; the template's HMAC key
   (KeySpec HMAC_256, KeyUsage GENERATE_VERIFY_MAC) must keep its spec for GenerateMac to work.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local.lambda_runtime import FunctionSpec, LambdaRuntime
+from localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
 
 
 def spec_of(function: Any) -> FunctionSpec:

@@ -2,7 +2,7 @@
 
 The template stays the one source of truth: nothing here adds a resource. It only removes what
 moto cannot create (and every reference to it), and the CDK bootstrap check. What moto creates
-wrongly is fixed in `local.moto_patches`; what it ignores (API Gateway, the state machine's
+wrongly is fixed in `localcloud.moto_patches`; what it ignores (API Gateway, the state machine's
 substitutions) is read from the same template by the gateway and the deployer.
 """
 

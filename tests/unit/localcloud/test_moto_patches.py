@@ -5,7 +5,7 @@ import json
 import boto3
 from moto import mock_aws
 
-from local.moto_patches import honour_kms_key_spec
+from localcloud.moto_patches import honour_kms_key_spec
 
 
 @mock_aws

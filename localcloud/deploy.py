@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import requests
 
-from local.template import STACK, for_moto, resources_of_type
+from localcloud.template import STACK, for_moto, resources_of_type
 
 ACCOUNT = "123456789012"
 
@@ -128,6 +128,9 @@ def deploy(template: dict[str, Any], assembly: Path, endpoint: str, region: str)
             roleArn=role_arn,
             type=resource["Properties"].get("StateMachineType", "STANDARD"),
         )
+    ses = _client("ses", endpoint, region)  # moto's CloudFormation skips SES identities
+    for resource in resources_of_type(template, "AWS::SES::EmailIdentity").values():
+        ses.verify_email_identity(EmailAddress=resource["Properties"]["EmailIdentity"])
     ddb = _client("dynamodb", endpoint, region)
     for logical, resource in resources_of_type(template, "AWS::DynamoDB::Table").items():
         ttl = resource["Properties"].get("TimeToLiveSpecification")

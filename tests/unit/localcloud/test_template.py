@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from local.deploy import _definition
-from local.gateway import _policy_allows, read_api
-from local.template import PLACEHOLDER, find_getatt, for_moto
+from localcloud.deploy import _definition
+from localcloud.gateway import _policy_allows, read_api
+from localcloud.template import PLACEHOLDER, find_getatt, for_moto
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>"}},

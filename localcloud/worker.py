@@ -1,6 +1,6 @@
 """A warm Lambda execution environment: imports one handler, then serves invocations.
 
-Started by local.lambda_runtime as `python local/worker.py <code dir>` with the function's own
+Started by localcloud.lambda_runtime as `python localcloud/worker.py <code dir>` with the function's own
 environment. Protocol: one JSON request per line on stdin, one JSON reply per line on a private
 copy of the original stdout; the handler's own prints and logs go to stderr (its log file).
 """

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local.template import find_getatt, resources_of_type
+from localcloud.template import find_getatt, resources_of_type
 
 MAX_BODY = 1_000_000
 STAGE = "v1"

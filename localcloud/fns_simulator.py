@@ -1,7 +1,7 @@
 """The FNS registry simulator, reached over HTTP by the real adapter (shared/adapters/fns_http.py).
 
-Wire format: docs/architecture.md ("FNS simulator wire format"); seed: local/fns_seed.json
-(local/FNS_SIMULATOR.md). Faults are injected with `POST /faults {error_rate, latency_ms}`:
+Wire format: docs/architecture.md ("FNS simulator wire format"); seed: localcloud/fns_seed.json
+(localcloud/FNS_SIMULATOR.md). Faults are injected with `POST /faults {error_rate, latency_ms}`:
 a faulty answer is a 503 with FNS's own error code, so the workflow's retries can be watched.
 """
 
