@@ -11,6 +11,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ Reply = tuple[int, dict[str, Any]]
 class FnsSimulator:
     def __init__(self, seed: Path | None = SEED, rng: random.Random | None = None) -> None:
         self._records: dict[str, dict[str, Any]] = {}
+        self._inn_requests: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._rng = rng or random.Random()  # noqa: S311 (fault injection, not security)
         self.error_rate = 0.0
@@ -61,9 +63,7 @@ class FnsSimulator:
         return {"error_rate": rate, "latency_ms": latency}
 
     def lookup(self, body: Any) -> Reply:
-        if self.latency_ms:
-            time.sleep(self.latency_ms / 1000)
-        if self.error_rate and self._rng.random() < self.error_rate:
+        if self._faulty():
             return 503, {"code": "taxpayer.status.service.unavailable.error"}
         inn = body.get("inn") if isinstance(body, dict) else None
         if not isinstance(inn, str):
@@ -72,6 +72,40 @@ class FnsSimulator:
             record = self._records.get(inn)
         return (200, record) if record else (404, {"code": "taxpayer.not_found"})
 
+    def submit_inn_request(self, body: Any) -> Reply:
+        """"Узнать ИНН": find a taxpayer by surname, birth date and passport; answered on a later poll."""
+        if self._faulty():
+            return 503, {"code": "taxpayer.status.service.unavailable.error"}
+        if not isinstance(body, dict) or not body.get("passport_number") or not body.get("birth_date"):
+            return 422, {"code": "validation.failed", "message": "passport_number and birth_date are required"}
+        series_number = str(body["passport_number"]).replace(" ", "")
+        surname = str(body.get("last_name", "")).casefold().replace("ё", "е")
+        with self._lock:
+            match = next((r["inn"] for r in self._records.values()
+                          if (r["passport"]["series"] + r["passport"]["number"]) == series_number
+                          and r["birth_date"] == body["birth_date"]
+                          and str(r["last_name"]).casefold().replace("ё", "е") == surname), None)
+            request_id = uuid.uuid4().hex
+            self._inn_requests[request_id] = {"inn": match, "polls": 0}
+        return 202, {"request_id": request_id}
+
+    def poll_inn_request(self, request_id: str) -> Reply:
+        if self._faulty():
+            return 503, {"code": "taxpayer.status.service.unavailable.error"}
+        with self._lock:
+            request = self._inn_requests.get(request_id)
+            if request is None:
+                return 404, {"code": "request.not_found"}
+            request["polls"] += 1
+            if request["polls"] < 2:  # FNS answers asynchronously: the first poll finds it still working
+                return 200, {"state": "working"}
+        return 200, {"state": "found", "inn": request["inn"]} if request["inn"] else {"state": "not_found"}
+
+    def _faulty(self) -> bool:
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        return bool(self.error_rate) and self._rng.random() < self.error_rate
+
     def handle(self, method: str, path: str, body: Any) -> Reply:
         """Route a request under the simulator's base path (`/taxpayers/lookup`, ...)."""
         try:
@@ -79,6 +113,10 @@ class FnsSimulator:
                 return self.lookup(body)
             if method == "POST" and path == "/taxpayers":
                 return 201, self.add(body)
+            if method == "POST" and path == "/inn-requests":
+                return self.submit_inn_request(body)
+            if method == "GET" and path.startswith("/inn-requests/"):
+                return self.poll_inn_request(path.removeprefix("/inn-requests/"))
             if method == "POST" and path == "/faults":
                 return 200, self.set_faults(body)
             if method == "GET" and path == "/faults":

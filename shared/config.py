@@ -34,6 +34,10 @@ class PrefillSettings(BaseModel):
     idp_userinfo_url: str = Field(alias="IDP_USERINFO_URL")
 
 
+class LookupSettings(BaseModel):
+    hash_key_id: str = Field(alias="HASH_KEY_ID")
+
+
 class FnsSettings(StorageSettings):
     fns_base_url: str = Field(alias="FNS_BASE_URL")
     fns_timeout_seconds: float = Field(default=5.0, alias="FNS_TIMEOUT_SECONDS")

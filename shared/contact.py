@@ -173,31 +173,44 @@ def change_contacts(deps: ContactDeps, app: Application, changes: dict[str, str]
 
 
 def workflow_waits(deps: ContactDeps, app: Application, task_token: str, *, expired: bool) -> Application:
-    """The workflow's side: remember where to resume; send the first code, or mark it expired."""
-    if expired:
-        updated = advance(
-            deps.repo,
-            app,
-            now=deps.clock.now(),
-            status=Status.NEEDS_CLARIFICATION,
-            stage=Stage.CONTACT_CONFIRMATION,
-            note="Код не был введён вовремя. Запросите новый код.",
-            task_token=task_token,
-            required_actions=[confirm_action(app, expired=True)],
-        )
-        return updated
-    updated = advance(
-        deps.repo,
-        app,
-        now=deps.clock.now(),
-        status=Status.IN_PROGRESS,
-        stage=Stage.CONTACT_CONFIRMATION,
-        note=f"Код подтверждения отправлен на {masked_destination(app)}.",
-        task_token=task_token,
-        required_actions=[confirm_action(app)],
-    )
-    send_code(deps, updated)
-    return updated
+    """The workflow's side: remember where to resume; send the first code, or mark it expired.
+
+    The citizen may act at the same moment (a corrected contact, a resend): a lost race is re-read
+    and retried, and a code already issued and still valid is not replaced by another.
+    """
+    for _ in range(5):
+        try:
+            if expired:
+                return advance(
+                    deps.repo,
+                    app,
+                    now=deps.clock.now(),
+                    status=Status.NEEDS_CLARIFICATION,
+                    stage=Stage.CONTACT_CONFIRMATION,
+                    note="Код не был введён вовремя. Запросите новый код.",
+                    task_token=task_token,
+                    required_actions=[confirm_action(app, expired=True)],
+                )
+            updated = advance(
+                deps.repo,
+                app,
+                now=deps.clock.now(),
+                status=Status.IN_PROGRESS,
+                stage=Stage.CONTACT_CONFIRMATION,
+                note=f"Ожидаем код подтверждения, отправленный на {masked_destination(app)}.",
+                task_token=task_token,
+                required_actions=[confirm_action(app)],
+            )
+            current = deps.repo.get_code(app.application_id)
+            if current is None or current.expires_at <= deps.clock.now():
+                send_code(deps, updated)
+            return updated
+        except ConcurrentUpdate:
+            fresh = deps.repo.get(app.application_id)
+            if fresh is None or not awaiting_code(fresh):
+                raise
+            app = fresh
+    raise ConcurrentUpdate(app.application_id)
 
 
 def abandon(deps: ContactDeps, app: Application) -> Application:

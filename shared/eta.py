@@ -20,6 +20,7 @@ MIN_SAMPLES = 20
 # Seed norms (DOMAIN.md, "Типовые временные рамки"), the upper bound of each range.
 CEILINGS: dict[Stage, timedelta] = {
     Stage.CONTACT_CONFIRMATION: timedelta(minutes=3),
+    Stage.INN_LOOKUP: timedelta(hours=24),  # FNS "Узнать ИНН"; by hand it takes days
     Stage.FNS_CHECK: timedelta(minutes=30),
     Stage.ACTIVATION: timedelta(hours=24),
 }
@@ -29,6 +30,7 @@ _AHEAD: dict[Stage, tuple[Stage, ...]] = {
     Stage.SUBMITTED: (Stage.FNS_CHECK, Stage.ACTIVATION),
     Stage.CONTACT_CONFIRMATION: (Stage.CONTACT_CONFIRMATION, Stage.FNS_CHECK, Stage.ACTIVATION),
     Stage.FNS_CHECK: (Stage.FNS_CHECK, Stage.ACTIVATION),
+    Stage.INN_LOOKUP: (Stage.INN_LOOKUP, Stage.FNS_CHECK, Stage.ACTIVATION),
     Stage.REVIEW: (Stage.REVIEW, Stage.ACTIVATION),
     Stage.ACTIVATION: (Stage.ACTIVATION,),
 }

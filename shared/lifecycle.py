@@ -17,6 +17,7 @@ def advance(
     stage: Stage,
     note: str,
     actor: str = "system",
+    acquire_inn: bool = False,
     **changes: object,
 ) -> Application:
     """Write the change if nobody changed the application since `app` was read.
@@ -33,7 +34,8 @@ def advance(
             application=updated,
             expected_version=app.version,
             history=entry,
-            release_inn=status is Status.REJECTED and app.status is not Status.REJECTED,
+            release_inn=status is Status.REJECTED and app.status is not Status.REJECTED and not acquire_inn,
+            acquire_inn=acquire_inn,
         )
     )
     if stage is not app.stage:

@@ -58,6 +58,7 @@ class Status(StrEnum):
 class Stage(StrEnum):
     SUBMITTED = "submitted"
     CONTACT_CONFIRMATION = "contact_confirmation"
+    INN_LOOKUP = "inn_lookup"
     FNS_CHECK = "fns_check"
     CLARIFICATION = "clarification"
     REVIEW = "review"
@@ -246,6 +247,7 @@ class Application(BaseModel):
     correlation_id: str | None = None
     execution_arn: str | None = None
     task_token: str | None = None
+    inn_request_id: str | None = None
     failure: dict[str, str] | None = None
     warnings: list[FieldError] = []
 

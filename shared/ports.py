@@ -28,6 +28,7 @@ class Transition:
     expected_version: int
     history: HistoryEntry
     release_inn: bool = False
+    acquire_inn: bool = False  # the INN was just found: take its lock in the same write
 
 
 class ApplicationRepository(Protocol):
@@ -99,7 +100,7 @@ class KeyedHasher(Protocol):
 
 
 class WorkflowStarter(Protocol):
-    def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool) -> str:
+    def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool, has_inn: bool = True) -> str:
         """Start the onboarding workflow named after the application; idempotent. Returns its ARN."""
 
 
@@ -114,9 +115,28 @@ class FnsRecord:
     passport_number: str | None
 
 
+@dataclass(frozen=True)
+class InnQuery:
+    """FNS "Узнать ИНН": surname, name, patronymic, birth date, passport (document type 21)."""
+
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: date
+    passport_series: str
+    passport_number: str
+    issued_on: date
+
+
 class FnsRegistry(Protocol):
     def lookup(self, inn: str) -> FnsRecord | None:
         """The registry's record for an INN, None if unknown; raises FnsUnavailable on a transient fault."""
+
+    def submit_inn_request(self, query: InnQuery) -> str:
+        """Ask FNS to find an INN by passport (asynchronous); returns the request id."""
+
+    def poll_inn_request(self, request_id: str) -> tuple[str, str | None]:
+        """(`working` | `found` | `not_found`, the INN when found)."""
 
 
 class Clock(Protocol):

@@ -82,7 +82,6 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
     assert isinstance(raw, dict)
     channel = _channel(raw, origin)
     body = body.model_copy(update={"channel": channel})
-    assert body.inn is not None  # required until the INN lookup by passport exists
 
     application_id = deps.new_id()
     # Portal and mobile applicants confirm their contact; an operator, a partner or a signed XML
@@ -98,7 +97,7 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         created_at=now,
         updated_at=now,
         body=body,
-        inn_hash=deps.hasher.digest(body.inn),
+        inn_hash=deps.hasher.digest(body.inn) if body.inn else None,  # no INN: found by passport later
         partner_id=origin.partner_id,
         request_id=origin.request_id,
         operator_id=origin.operator_id,
@@ -125,7 +124,7 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         if dup.owner_sub and dup.owner_sub == origin.owner_sub:
             _ensure_started(deps, dup.existing_id, correlation_id)
         raise
-    arn = deps.workflow.start(application_id, correlation_id, confirm_contact=confirm_contact)
+    arn = deps.workflow.start(application_id, correlation_id, confirm_contact=confirm_contact, has_inn=bool(body.inn))
     deps.repo.set_execution(application_id, arn)
     return Submitted(app.model_copy(update={"execution_arn": arn}), created=True)
 
@@ -139,6 +138,7 @@ def _ensure_started(deps: SubmissionDeps, application_id: str, correlation_id: s
             application_id,
             app.correlation_id or correlation_id,
             confirm_contact=app.channel in (Channel.PORTAL, Channel.MOBILE),
+            has_inn=bool(app.body.inn),
         )
         deps.repo.set_execution(application_id, arn)
         app = app.model_copy(update={"execution_arn": arn})

@@ -121,7 +121,7 @@ def parse_contacts(raw: dict[str, Any]) -> dict[str, str]:
     return checked
 
 
-def parse_application(raw: Any, *, today: date, require_inn: bool = True) -> tuple[ApplicationBody, list[FieldError]]:
+def parse_application(raw: Any, *, today: date) -> tuple[ApplicationBody, list[FieldError]]:
     """Return the normalised body and its warnings, or raise InvalidApplication with all errors."""
     if not isinstance(raw, dict):
         raise InvalidApplication([FieldError(field="body", code="invalid_json", message=field_message("invalid_json"))])
@@ -138,8 +138,6 @@ def parse_application(raw: Any, *, today: date, require_inn: bool = True) -> tup
         validity = _passport_validity(raw, today)
         if validity:
             errors.append(validity)
-    if require_inn and not raw.get("inn") and "inn" not in fields_with_errors:
-        errors.append(FieldError(field="inn", code="inn_required", message=field_message("inn_required")))
     if errors or body is None:
         raise InvalidApplication([_with_suggestions(e, raw) for e in errors])
     warnings = []

@@ -6,12 +6,20 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from shared.config import ContactSettings, FnsSettings, StorageSettings, SubmissionSettings, settings
+from shared.config import (
+    ContactSettings,
+    FnsSettings,
+    LookupSettings,
+    StorageSettings,
+    SubmissionSettings,
+    settings,
+)
 from shared.workflow_steps import StepDeps
 
 if TYPE_CHECKING:
     from shared.adapters.dynamodb import DynamoApplicationRepository
     from shared.adapters.fns_http import HttpFnsRegistry
+    from shared.adapters.kms_hasher import KmsKeyedHasher
     from shared.contact import ContactDeps
     from shared.submission import SubmissionDeps
 
@@ -56,6 +64,14 @@ def fns_registry() -> HttpFnsRegistry:
 
 
 @cache
+def lookup_hasher() -> KmsKeyedHasher:
+    """The keyed hash of a found INN (the same key as at submission, for the one-application lock)."""
+    from shared.adapters.kms_hasher import KmsKeyedHasher
+
+    return KmsKeyedHasher(settings(LookupSettings).hash_key_id)
+
+
+@cache
 def contact_deps() -> ContactDeps:
     from datetime import timedelta
 
@@ -77,5 +93,5 @@ def contact_deps() -> ContactDeps:
 
 def reset() -> None:
     """Tests swap environments between cases."""
-    for cached in (repository, submission_deps, fns_registry, contact_deps):
+    for cached in (repository, submission_deps, fns_registry, contact_deps, lookup_hasher):
         cached.cache_clear()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.errors import ApplicationNotFound, ConcurrentUpdate, TransientStorageError
+from shared.errors import ApplicationNotFound, ConcurrentUpdate, DuplicateApplication, TransientStorageError
 from shared.lifecycle import advance
 from shared.messages import MISMATCHES, REJECTIONS
 from shared.models import Application, ApplicationBody, RejectionReason, RequiredAction, Stage, Status
-from shared.ports import ApplicationRepository, Clock, FnsRecord, FnsRegistry
+from shared.ports import ApplicationRepository, Clock, FnsRecord, FnsRegistry, InnQuery, KeyedHasher
 
 CABINET_FEATURES = ("declarations", "statements", "payments", "notifications")
 
@@ -178,3 +178,90 @@ def record_failure(deps: StepDeps, application_id: str, error: str) -> str:
         failure={"error": error[:100], "at": now.isoformat()},
     )
     return "recorded"
+
+
+def lookup_submit(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
+    """Ask FNS for the applicant's INN by passport (no INN given); idempotent on retry."""
+    app = _load(deps, application_id)
+    if app.body.inn or app.inn_request_id:
+        return app.inn_request_id or ""
+    body = app.body
+    request_id = fns.submit_inn_request(
+        InnQuery(
+            last_name=body.full_name.last,
+            first_name=body.full_name.first,
+            middle_name=body.full_name.middle,
+            birth_date=body.birth_date,
+            passport_series=body.passport.series,
+            passport_number=body.passport.number,
+            issued_on=body.passport.issued_on,
+        )
+    )
+    advance(
+        deps.repo,
+        app,
+        now=deps.clock.now(),
+        status=Status.IN_PROGRESS,
+        stage=Stage.INN_LOOKUP,
+        note="ИНН не указан: запросили его в ФНС по паспортным данным.",
+        inn_request_id=request_id,
+        required_actions=[],
+    )
+    return request_id
+
+
+def lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, application_id: str) -> str:
+    """`working`, `found` (the INN is on the application, its lock taken) or `not_found`."""
+    app = _load(deps, application_id)
+    if app.body.inn:
+        return "found"
+    if app.status is not Status.IN_PROGRESS or not app.inn_request_id:
+        return "not_found"
+    state, inn = fns.poll_inn_request(app.inn_request_id)
+    now = deps.clock.now()
+    if state == "found" and inn:
+        body = app.body.model_copy(update={"inn": inn})
+        try:
+            advance(
+                deps.repo,
+                app,
+                now=now,
+                status=Status.IN_PROGRESS,
+                stage=Stage.FNS_CHECK,
+                note="ИНН найден в ФНС по паспортным данным. Идёт сверка с реестром.",
+                body=body,
+                inn_hash=hasher.digest(inn),
+                acquire_inn=True,
+            )
+        except DuplicateApplication:
+            message, fix = REJECTIONS["duplicate_inn"]
+            advance(
+                deps.repo,
+                app,
+                now=now,
+                status=Status.REJECTED,
+                stage=Stage.COMPLETED,
+                note="По найденному ИНН уже есть заявление в работе или активный кабинет.",
+                rejection_reasons=[RejectionReason(code="duplicate_application", message=message, fix=fix)],
+            )
+            return "not_found"
+        return "found"
+    if state == "not_found":
+        advance(
+            deps.repo,
+            app,
+            now=now,
+            status=Status.NEEDS_CLARIFICATION,
+            stage=Stage.CLARIFICATION,
+            note="ФНС не нашла ИНН по паспортным данным.",
+            required_actions=[
+                RequiredAction(
+                    code="fix_fields",
+                    fields=["inn", "passport", "full_name", "birth_date"],
+                    message="ФНС не нашла ИНН по этим паспортным данным. Проверьте ФИО, дату рождения и паспорт "
+                    "или укажите ИНН из свидетельства о постановке на учёт.",
+                )
+            ],
+        )
+        return "not_found"
+    return "working"

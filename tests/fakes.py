@@ -42,7 +42,9 @@ class FakeWorkflow:
         self.started: list[str] = []
         self.fail_next = False
 
-    def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool = False) -> str:
+    def start(
+        self, application_id: str, correlation_id: str, *, confirm_contact: bool = False, has_inn: bool = True
+    ) -> str:
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("states unavailable")
@@ -84,6 +86,11 @@ class InMemoryRepository:
         current = self.apps[change.application.application_id]
         if current.version != change.expected_version:
             raise ConcurrentUpdate(current.application_id)
+        if change.acquire_inn and change.application.inn_hash:
+            if change.application.inn_hash in self.locks:
+                existing, owner = self.locks[change.application.inn_hash]
+                raise DuplicateApplication(existing, owner)
+            self.locks[change.application.inn_hash] = (current.application_id, current.owner_sub)
         self.apps[current.application_id] = change.application
         self.hist[current.application_id].append(change.history)
         if change.release_inn and current.inn_hash:

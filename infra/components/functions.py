@@ -103,7 +103,12 @@ class Functions(Construct):
             "VerifyInnFunction",
             "verify_inn",
             "functions.verify_inn.handler.handler",
-            {"TABLE_NAME": table, "FNS_BASE_URL": settings.fns_base_url, "FNS_TIMEOUT_SECONDS": "5"},
+            {
+                "TABLE_NAME": table,
+                "FNS_BASE_URL": settings.fns_base_url,
+                "FNS_TIMEOUT_SECONDS": "5",
+                "HASH_KEY_ID": encryption.lookup_key.key_arn,  # an INN found by passport takes its lock
+            },
             timeout=20,
         )
         self.activate_cabinet = self._function(
@@ -136,7 +141,8 @@ class Functions(Construct):
             self._grant_items(fn, with_indexes=False)
         for fn in (self.applications_api, self.confirm_contact):
             self._grant_notifications(fn, settings.email_sender)
-        encryption.lookup_key.grant(self.confirm_contact, "kms:GenerateMac")
+        for fn in (self.confirm_contact, self.verify_inn):
+            encryption.lookup_key.grant(fn, "kms:GenerateMac")
         intake.dlq.grant_send_messages(self.partner_intake)
         self.partner_intake.add_event_source(
             sources.SqsEventSource(

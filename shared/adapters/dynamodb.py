@@ -205,6 +205,24 @@ class DynamoApplicationRepository:
                 }
             },
         ]
+        lock_index = -1
+        if change.acquire_inn and app.inn_hash:
+            lock_index = len(items)
+            lock = {
+                **_lock_key(app.inn_hash),
+                "application_id": app.application_id,
+                "owner_sub": app.owner_sub,
+                "entity": "inn_lock",
+            }
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _to_item(lock),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
         if change.release_inn and app.inn_hash:
             items.append(
                 {
@@ -218,6 +236,12 @@ class DynamoApplicationRepository:
             )
         reasons = self._transact(items)
         if reasons is not None:
+            if 0 <= lock_index < len(reasons) and reasons[lock_index] == "ConditionalCheckFailed":
+                lock_item = self._get(_lock_key(app.inn_hash or ""))
+                raise DuplicateApplication(
+                    str(lock_item.get("application_id", "")) if lock_item else "",
+                    lock_item.get("owner_sub") if lock_item else None,
+                )
             if "ConditionalCheckFailed" in reasons:
                 raise ConcurrentUpdate(app.application_id)
             raise TransientStorageError("transaction cancelled: " + ",".join(reasons))

@@ -15,13 +15,14 @@ class StepFunctionsWorkflow:
         self._arn = state_machine_arn
         self._code_ttl = code_ttl_seconds
 
-    def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool) -> str:
+    def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool, has_inn: bool = True) -> str:
         sfn = client("stepfunctions")
         payload = json.dumps(
             {
                 "application_id": application_id,
                 "correlation_id": correlation_id,
                 "confirm_contact": confirm_contact,
+                "has_inn": has_inn,
                 "code_ttl_seconds": self._code_ttl,
             }
         )

@@ -25,18 +25,24 @@ def _new_taxpayer(cloud: LocalCloud, **overrides: object) -> dict:
     """A taxpayer the simulator knows, with a fresh INN (tests don't share the INN lock) and a
     fresh phone (each test reads its own codes from the outbox)."""
     inn = _inn12(f"77{uuid.uuid4().int % 10**8:08d}")
+    passport_number = f"{uuid.uuid4().int % 10**6:06d}"  # a fresh passport too: the INN lookup matches on it
     record = {
         "inn": inn,
         "last_name": "Соколова",
         "first_name": "Ольга",
         "middle_name": "Ивановна",
         "birth_date": "1990-05-17",
-        "passport": {"series": "4509", "number": "123456"},
+        "passport": {"series": "4509", "number": passport_number},
         **overrides,
     }
     assert cloud.call("POST", "/_local/fns/taxpayers", json=record).status_code == 201
     body = json.loads(json.dumps(VALID_BODY))
-    body.update(inn=inn, phone=unique_phone(), full_name={"last": "Соколова", "first": "Ольга", "middle": "Ивановна"})
+    body.update(
+        inn=inn,
+        phone=unique_phone(),
+        full_name={"last": "Соколова", "first": "Ольга", "middle": "Ивановна"},
+        passport={**body["passport"], "number": passport_number},
+    )
     return body
 
 
@@ -104,7 +110,6 @@ def test_name_mismatch_needs_clarification(cloud: LocalCloud) -> None:
 
 def test_typo_is_a_field_error_and_stores_nothing(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-typo")
-    before = len(_items(cloud))
     reply = cloud.call("POST", "/applications", token, json={**VALID_BODY, "inn": "500100732258", "phone": "123"})
     assert reply.status_code == 422
     assert reply.headers["Content-Type"] == "application/problem+json"
@@ -112,7 +117,9 @@ def test_typo_is_a_field_error_and_stores_nothing(cloud: LocalCloud) -> None:
         ("inn", "inn_checksum"),
         ("phone", "phone_format"),
     }
-    assert len(_items(cloud)) == before
+    stored = json.dumps(_items(cloud), ensure_ascii=False)
+    assert "500100732258" not in stored
+    assert cloud.call("GET", "/applications", token).json()["items"] == []
 
 
 def test_auth_rules(cloud: LocalCloud) -> None:
@@ -191,3 +198,32 @@ def test_prefill_from_the_identity_provider(cloud: LocalCloud) -> None:
     assert body["fields"]["inn"] == "500100732259" and body["fields"]["full_name"]["last"] == "Иванов"
     assert body["verified"] == ["birth_date", "full_name", "inn", "snils"]
     assert cloud.call("GET", "/applications/prefill", cloud.token("e2e-nobody")).json()["fields"] == {}
+
+
+def test_no_inn_is_found_by_passport(cloud: LocalCloud) -> None:
+    token = cloud.token("e2e-no-inn")
+    body = _new_taxpayer(cloud)
+    inn = body.pop("inn")
+    app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
+    started = time.monotonic()
+    assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
+    view = cloud.wait_for(app_id, token, {"ready"})
+    print(f"\ncode entered → INN found by passport → ready in {time.monotonic() - started:.2f} s")
+    assert "inn_lookup" in [h["stage"] for h in view["history"]]
+    operator = cloud.token("e2e-operator", roles=["operator"])
+    found = cloud.call("GET", f"/operator/applications?inn={inn}", operator).json()["items"]
+    assert [i["application_id"] for i in found] == [app_id]
+
+
+def test_no_inn_and_unknown_passport_needs_clarification(cloud: LocalCloud) -> None:
+    token = cloud.token("e2e-no-inn-unknown")
+    body = {
+        **VALID_BODY,
+        "phone": unique_phone(),
+        "passport": {**VALID_BODY["passport"], "number": f"{uuid.uuid4().int % 10**6:06d}"},
+    }
+    body.pop("inn")
+    app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
+    assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
+    view = cloud.wait_for(app_id, token, {"needs_clarification"})
+    assert view["required_actions"][0]["code"] == "fix_fields" and "inn" in view["required_actions"][0]["fields"]

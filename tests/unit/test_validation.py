@@ -103,8 +103,9 @@ def test_expired_passport_reported_with_other_errors() -> None:
     assert ("phone", "phone_format") in found
 
 
-def test_inn_required_until_lookup_exists() -> None:
-    assert ("inn", "inn_required") in codes(body(inn=...))
+def test_inn_may_be_omitted_to_be_found_by_passport() -> None:
+    parsed, _ = parse_application(body(inn=...), today=TODAY)
+    assert parsed.inn is None
 
 
 def test_unknown_region_warns() -> None:
