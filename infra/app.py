@@ -1,12 +1,15 @@
 """CDK entry point: `CDK_OUTDIR=cdk.out python infra/app.py` (or `cdk synth` through cdk.json).
 
-Context (cdk.json defaults, `-c key=value` or the CDK_CONTEXT_JSON variable): idp_jwks_url,
-idp_issuer, idp_audience, fns_base_url, partner_account_ids (comma-separated). cdk-nag's
-AwsSolutions pack runs on every synth as a validation plugin: an unacknowledged finding fails it.
+Context: cdk.json's `context` holds the defaults (idp_jwks_url, idp_issuer, idp_audience,
+idp_userinfo_url, fns_base_url, email_sender, code_ttl_seconds, partner_account_ids as a
+comma-separated list); `-c key=value` or the CDK_CONTEXT_JSON variable (the local cloud) override
+them, also without the CDK CLI. cdk-nag's AwsSolutions pack runs on every synth as a validation
+plugin: an unacknowledged finding fails it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -45,7 +48,15 @@ def build(app: App) -> TaxCabinetStack:
     return stack
 
 
+def cdk_json_context() -> dict[str, object]:
+    """cdk.json's context, as the cdk CLI would pass it. A plain `python infra/app.py` (the local
+    cloud, `make synth`) reads no cdk.json, so these are the App's defaults; CDK_CONTEXT_JSON and
+    `-c` still override them (the App applies its own defaults first, then the environment)."""
+    path = Path(__file__).resolve().parent.parent / "cdk.json"
+    return dict(json.loads(path.read_text()).get("context", {}))
+
+
 if __name__ == "__main__":
-    application = App()
+    application = App(context=cdk_json_context())
     build(application)
     application.synth()

@@ -12,11 +12,13 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".build"
 LAYER_DIR = BUILD / "layer"
+STALE_SECONDS = 3600
 
 
 def _sources(folder: str) -> list[tuple[Path, str]]:
@@ -38,9 +40,11 @@ def function_asset(folder: str) -> str:
         digest.update(path.read_bytes())
     target = BUILD / "assets" / f"{folder}-{digest.hexdigest()[:16]}"
     if target.is_dir():
+        os.utime(target)  # recently used: kept by the pruning
         return str(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder}-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 must not reach the zip
     for path, name in files:
         (staging / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, staging / name)
@@ -48,7 +52,17 @@ def function_asset(folder: str) -> str:
         os.rename(staging, target)
     except OSError:  # another synth made the same folder first
         shutil.rmtree(staging, ignore_errors=True)
+    _prune(folder, keep=target)
     return str(target)
+
+
+def _prune(folder: str, keep: Path) -> None:
+    """Every edit of shared/ makes a new folder per function: drop this function's older ones,
+    but only those unused for a while, as a concurrent synth may still be packaging one."""
+    now = time.time()
+    for old in keep.parent.glob(f"{folder}-*"):
+        if old != keep and old.is_dir() and now - old.stat().st_mtime > STALE_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def layer_asset() -> str:

@@ -7,6 +7,7 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra.components.api import Api
+from infra.components.documents import Documents
 from infra.components.encryption import Encryption, EncryptLogGroups
 from infra.components.functions import Functions, FunctionSettings
 from infra.components.intake import Intake
@@ -29,8 +30,15 @@ class TaxCabinetStack(Stack):
         Aspects.of(self).add(EncryptLogGroups(encryption.data_key))
         storage = Storage(self, "Storage", key=encryption.data_key)
         intake = Intake(self, "Intake", key=encryption.data_key, partner_accounts=partner_accounts)
+        documents = Documents(self, "Documents", key=encryption.data_key)
         functions = Functions(
-            self, "Functions", settings=settings, encryption=encryption, storage=storage, intake=intake
+            self,
+            "Functions",
+            settings=settings,
+            encryption=encryption,
+            documents=documents,
+            storage=storage,
+            intake=intake,
         )
         workflow = Workflow(
             self,
@@ -39,7 +47,9 @@ class TaxCabinetStack(Stack):
             activate_cabinet=functions.activate_cabinet,
             record_failure=functions.record_failure,
             confirm_contact=functions.confirm_contact,
+            review=functions.review,
         )
+        workflow.state_machine.grant_task_response(functions.document_uploaded)
         workflow.state_machine.grant_task_response(functions.applications_api)
         ses.EmailIdentity(self, "SenderIdentity", identity=ses.Identity.email(settings.email_sender))
         for fn in (functions.applications_api, functions.partner_intake):

@@ -163,8 +163,12 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
         region_name=REGION,
         config=Config(read_timeout=120, retries={"max_attempts": 0}),
     )
+    # The service's own functions (CDK's deploy-time helpers, such as the bucket-notification
+    # handler, have nothing to do here).
     functions = {
-        logical: deployment.physical[logical] for logical in resources_of_type(template, "AWS::Lambda::Function")
+        logical: deployment.physical[logical]
+        for logical, resource in resources_of_type(template, "AWS::Lambda::Function").items()
+        if str(resource["Properties"].get("Handler", "")).startswith("functions.")
     }
     from moto.awslambda.models import lambda_backends
 

@@ -94,6 +94,19 @@ def _definition(resource: dict[str, Any], function_arns: dict[str, str]) -> str:
     return definition
 
 
+def _resolve(node: Any, physical: dict[str, str], function_arns: dict[str, str]) -> Any:
+    """Ref (physical id) and Fn::GetAtt [function, Arn] in a fragment applied outside CloudFormation."""
+    if isinstance(node, dict):
+        if "Ref" in node and node["Ref"] in physical:
+            return physical[node["Ref"]]
+        if "Fn::GetAtt" in node and node["Fn::GetAtt"][0] in function_arns:
+            return function_arns[node["Fn::GetAtt"][0]]
+        return {k: _resolve(v, physical, function_arns) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v, physical, function_arns) for v in node]
+    return node
+
+
 def deploy(template: dict[str, Any], assembly: Path, endpoint: str, region: str) -> Deployment:
     body = json.dumps(for_moto(template))
     upload_assets(assembly, endpoint, region, referenced_by=body)
@@ -127,6 +140,13 @@ def deploy(template: dict[str, Any], assembly: Path, endpoint: str, region: str)
             definition=_definition(resource, function_arns),
             roleArn=role_arn,
             type=resource["Properties"].get("StateMachineType", "STANDARD"),
+        )
+    s3 = _client("s3", endpoint, region)  # CDK's notification custom resource cannot run here: apply its config
+    for resource in resources_of_type(template, "Custom::S3BucketNotifications").values():
+        props = resource["Properties"]
+        config = _resolve(props["NotificationConfiguration"], physical, function_arns)
+        s3.put_bucket_notification_configuration(
+            Bucket=_resolve(props["BucketName"], physical, function_arns), NotificationConfiguration=config
         )
     ses = _client("ses", endpoint, region)  # moto's CloudFormation skips SES identities
     for resource in resources_of_type(template, "AWS::SES::EmailIdentity").values():

@@ -73,7 +73,7 @@ class FnsSimulator:
         return (200, record) if record else (404, {"code": "taxpayer.not_found"})
 
     def submit_inn_request(self, body: Any) -> Reply:
-        """"Узнать ИНН": find a taxpayer by surname, birth date and passport; answered on a later poll."""
+        """ "Узнать ИНН": find a taxpayer by surname, birth date and passport; answered on a later poll."""
         if self._faulty():
             return 503, {"code": "taxpayer.status.service.unavailable.error"}
         if not isinstance(body, dict) or not body.get("passport_number") or not body.get("birth_date"):
@@ -81,10 +81,16 @@ class FnsSimulator:
         series_number = str(body["passport_number"]).replace(" ", "")
         surname = str(body.get("last_name", "")).casefold().replace("ё", "е")
         with self._lock:
-            match = next((r["inn"] for r in self._records.values()
-                          if (r["passport"]["series"] + r["passport"]["number"]) == series_number
-                          and r["birth_date"] == body["birth_date"]
-                          and str(r["last_name"]).casefold().replace("ё", "е") == surname), None)
+            match = next(
+                (
+                    r["inn"]
+                    for r in self._records.values()
+                    if (r["passport"]["series"] + r["passport"]["number"]) == series_number
+                    and r["birth_date"] == body["birth_date"]
+                    and str(r["last_name"]).casefold().replace("ё", "е") == surname
+                ),
+                None,
+            )
             request_id = uuid.uuid4().hex
             self._inn_requests[request_id] = {"inn": match, "polls": 0}
         return 202, {"request_id": request_id}

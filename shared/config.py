@@ -38,6 +38,10 @@ class LookupSettings(BaseModel):
     hash_key_id: str = Field(alias="HASH_KEY_ID")
 
 
+class DocumentSettings(StorageSettings):
+    documents_bucket: str = Field(alias="DOCUMENTS_BUCKET")
+
+
 class FnsSettings(StorageSettings):
     fns_base_url: str = Field(alias="FNS_BASE_URL")
     fns_timeout_seconds: float = Field(default=5.0, alias="FNS_TIMEOUT_SECONDS")

@@ -83,6 +83,8 @@ PROBLEM_TITLES: dict[str, str] = {
     "internal_error": "Внутренняя ошибка сервиса",
     "idempotency_conflict": "Запрос с этим ключом идемпотентности ещё обрабатывается",
     "identity_provider_unavailable": "Госуслуги сейчас не отвечают",
+    "application_closed": "Заявление уже рассмотрено",
+    "not_in_review": "Заявление не ожидает решения",
     "code_invalid": "Неверный код",
     "code_locked": "Слишком много неверных попыток",
     "code_expired": "Срок действия кода истёк",

@@ -54,6 +54,8 @@ class ApplicationRepository(Protocol):
 
     def list_by_inn_hash(self, inn_hash: str, limit: int, next_token: str | None) -> Page: ...
 
+    def list_review_queue(self, limit: int, next_token: str | None) -> Page: ...
+
     def set_execution(self, application_id: str, execution_arn: str) -> None: ...
 
     def put_code(self, application_id: str, code: ContactCode) -> None:
@@ -66,6 +68,12 @@ class ApplicationRepository(Protocol):
 
     def delete_code(self, application_id: str, code_hash: str) -> bool:
         """Use the code up; False if it was already used or replaced."""
+
+    def put_document(self, application_id: str, document: dict[str, object]) -> None: ...
+
+    def get_document(self, application_id: str, document_id: str) -> dict[str, object] | None: ...
+
+    def list_documents(self, application_id: str) -> list[dict[str, object]]: ...
 
     def record_stage_time(self, stage: str, seconds: float) -> None:
         """Add one measured stage duration (best effort: a lost sample only blurs an estimate)."""
@@ -92,6 +100,13 @@ class Notifier(Protocol):
 class TaskCallbacks(Protocol):
     def succeed(self, task_token: str, output: dict[str, object]) -> None:
         """Resume a workflow that waits on `task_token`."""
+
+
+class DocumentStore(Protocol):
+    def presign_upload(self, key: str, content_type: str, size: int, expires_seconds: int) -> dict[str, object]:
+        """`{url, fields}`: a presigned POST that accepts exactly this content type and at most `size` bytes."""
+
+    def presign_download(self, key: str, expires_seconds: int) -> str: ...
 
 
 class KeyedHasher(Protocol):

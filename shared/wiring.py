@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from shared.config import (
     ContactSettings,
+    DocumentSettings,
     FnsSettings,
     LookupSettings,
     StorageSettings,
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from shared.adapters.fns_http import HttpFnsRegistry
     from shared.adapters.kms_hasher import KmsKeyedHasher
     from shared.contact import ContactDeps
+    from shared.review import ReviewDeps
     from shared.submission import SubmissionDeps
 
 
@@ -72,6 +74,20 @@ def lookup_hasher() -> KmsKeyedHasher:
 
 
 @cache
+def review_deps() -> ReviewDeps:
+    from shared.adapters.callbacks import StepFunctionsCallbacks
+    from shared.adapters.s3_documents import S3DocumentStore
+    from shared.review import ReviewDeps
+
+    return ReviewDeps(
+        repo=repository(),
+        store=S3DocumentStore(settings(DocumentSettings).documents_bucket),
+        callbacks=StepFunctionsCallbacks(),
+        clock=SystemClock(),
+    )
+
+
+@cache
 def contact_deps() -> ContactDeps:
     from datetime import timedelta
 
@@ -93,5 +109,5 @@ def contact_deps() -> ContactDeps:
 
 def reset() -> None:
     """Tests swap environments between cases."""
-    for cached in (repository, submission_deps, fns_registry, contact_deps, lookup_hasher):
+    for cached in (repository, submission_deps, fns_registry, contact_deps, lookup_hasher, review_deps):
         cached.cache_clear()

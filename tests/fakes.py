@@ -61,6 +61,7 @@ class InMemoryRepository:
         self.partner: dict[tuple[str, str], str] = {}
         self.times: dict[str, tuple[int, float]] = {}
         self.codes: dict[str, ContactCode] = {}
+        self.docs: dict[str, dict[str, dict]] = {}
 
     def create(self, application: Application, history: HistoryEntry, *, lock_inn: bool) -> None:
         key = (application.partner_id or "", application.request_id or "")
@@ -115,6 +116,19 @@ class InMemoryRepository:
             return False
         del self.codes[application_id]
         return True
+
+    def put_document(self, application_id: str, document: dict) -> None:
+        self.docs.setdefault(application_id, {})[str(document["document_id"])] = dict(document)
+
+    def get_document(self, application_id: str, document_id: str) -> dict | None:
+        return self.docs.get(application_id, {}).get(document_id)
+
+    def list_documents(self, application_id: str) -> list[dict]:
+        return list(self.docs.get(application_id, {}).values())
+
+    def list_review_queue(self, limit: int, next_token: str | None) -> Page:
+        waiting = [a for a in self.apps.values() if a.stage == "review" and a.status == "in_progress"]
+        return self._page(sorted(waiting, key=lambda a: a.updated_at)[:limit])
 
     def record_stage_time(self, stage: str, seconds: float) -> None:
         count, total = self.times.get(stage, (0, 0.0))

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import identifiers
 from shared.contact import CodeProblem
 from shared.errors import (
+    AccessDenied,
     ApplicationNotFound,
     DuplicateApplication,
     InvalidApplication,
@@ -24,10 +25,11 @@ from shared.messages import field_message
 from shared.models import Application, Channel, FieldError, Status
 from shared.observability import get_logger
 from shared.ports import Page
+from shared.review import ReviewProblem
 from shared.submission import Origin, submit
 from shared.validation import parse_contacts
 from shared.views import status_view
-from shared.wiring import contact_deps, repository, submission_deps
+from shared.wiring import contact_deps, repository, review_deps, submission_deps
 
 logger = get_logger()
 app = APIGatewayRestResolver()
@@ -221,6 +223,76 @@ def change_contacts(application_id: str) -> Response[str]:
     return json_response(200, view.model_dump(mode="json"))
 
 
+@app.post("/applications/<application_id>/documents")
+def upload_document(application_id: str) -> Response[str]:
+    from shared.review import parse_document_request, request_upload
+
+    found = _owned(application_id)
+    document, upload = request_upload(review_deps(), found, parse_document_request(_body()))
+    return json_response(
+        201,
+        {
+            "document_id": document.document_id,
+            "upload_url": upload["url"],
+            "fields": upload["fields"],
+            "method": "POST",
+            "expires_in": 900,
+        },
+    )
+
+
+def _operator() -> Caller:
+    caller = _caller()
+    if not caller.is_operator:
+        raise AccessDenied("forbidden")
+    return caller
+
+
+def _review_item(found: Application) -> dict[str, Any]:
+    from shared.review import documents_of
+
+    deps = review_deps()
+    view = status_view(found, [], _measured()).model_dump(mode="json")
+    view["mismatches"] = found.mismatches
+    view["failure"] = found.failure
+    view["documents"] = [
+        {**d.model_dump(mode="json", exclude={"key"}), "download_url": deps.store.presign_download(d.key, 300)}
+        for d in documents_of(deps, found.application_id)
+        if d.status == "uploaded"
+    ]
+    return view
+
+
+@app.post("/operator/applications/<application_id>/decision")
+def decide_review(application_id: str) -> Response[str]:
+    from shared.review import decide
+
+    operator = _operator()
+    body = _body()
+    decision, reason = body.get("decision"), body.get("reason")
+    errors = []
+    if decision not in ("approve", "reject"):
+        errors.append(FieldError(field="decision", code="invalid_value", message="Решение: approve или reject."))
+    if not isinstance(reason, str) or not 3 <= len(reason.strip()) <= 1000:
+        errors.append(
+            FieldError(field="reason", code="missing_field", message="Укажите причину решения (3–1000 символов).")
+        )
+    if errors:
+        raise InvalidApplication(errors)
+    found = repository().get(application_id)
+    if found is None:
+        raise ApplicationNotFound(application_id)
+    updated = decide(review_deps(), found, str(decision), str(reason).strip(), operator.sub)
+    if decision == "approve" and not found.task_token:  # a recorded failure: no workflow waits, activate here
+        from shared.wiring import step_deps
+        from shared.workflow_steps import activate
+
+        activate(step_deps(), application_id)
+        updated = repository().get(application_id) or updated
+    view = status_view(updated, repository().history(application_id), _measured())
+    return json_response(200, view.model_dump(mode="json"))
+
+
 @app.get("/operator/applications")
 def operator_search() -> Response[str]:
     caller = _caller()
@@ -228,8 +300,14 @@ def operator_search() -> Response[str]:
         return problem(403, "forbidden")
     status = app.current_event.get_query_string_value("status")
     inn = app.current_event.get_query_string_value("inn")
+    queue = app.current_event.get_query_string_value("queue")
     token = app.current_event.get_query_string_value("next_token")
     repo = repository()
+    if queue is not None:
+        if queue != "review":
+            raise InvalidApplication([FieldError(field="queue", code="invalid_value", message="Очередь: review.")])
+        page = repo.list_review_queue(_limit(), token)
+        return json_response(200, {"items": [_review_item(a) for a in page.items], "next_token": page.next_token})
     if inn:
         code = identifiers.inn_error(inn)
         if code:
@@ -265,6 +343,16 @@ def _code_problem(error: CodeProblem) -> Response[str]:
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
     extra = {"tries_left": error.tries_left} if error.tries_left is not None else None
     return problem(error.status, error.code, headers=headers, extra=extra)
+
+
+@app.exception_handler(ReviewProblem)
+def _review_problem(error: ReviewProblem) -> Response[str]:
+    return problem(error.status, error.code, detail=error.detail)
+
+
+@app.exception_handler(AccessDenied)
+def _denied(error: AccessDenied) -> Response[str]:
+    return problem(403, error.code)
 
 
 @app.exception_handler(ApplicationNotFound)

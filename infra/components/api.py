@@ -24,7 +24,9 @@ APPLICATION_ROUTES = (
     ("/applications/{id}/confirmation", "POST"),
     ("/applications/{id}/confirmation/resend", "POST"),
     ("/applications/{id}/contacts", "PATCH"),
+    ("/applications/{id}/documents", "POST"),
     ("/operator/applications", "GET"),
+    ("/operator/applications/{id}/decision", "POST"),
 )
 
 
@@ -114,6 +116,50 @@ class Api(Construct):
                 "forbidden",
                 "Доступ запрещён",
                 "У этой учётной записи нет доступа к запрошенному действию.",
+            ),
+            # Without these, API Gateway's own answers would fall to DEFAULT_4XX/5XX, whose body
+            # cannot know the status: an unknown route would say 400 in a 403 response.
+            (
+                apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,  # what API Gateway says for no such route
+                404,
+                "not_found",
+                "Не найдено",
+                "Такого адреса в API нет.",
+            ),
+            (
+                apigw.ResponseType.THROTTLED,
+                429,
+                "too_many_requests",
+                "Слишком много запросов",
+                "Повторите запрос немного позже.",
+            ),
+            (
+                apigw.ResponseType.WAF_FILTERED,
+                403,
+                "request_blocked",
+                "Запрос отклонён",
+                "Запрос отклонён защитой сервиса. Повторите позже или обратитесь в поддержку.",
+            ),
+            (
+                apigw.ResponseType.REQUEST_TOO_LARGE,
+                413,
+                "payload_too_large",
+                "Слишком большой запрос",
+                "Уменьшите размер запроса.",
+            ),
+            (
+                apigw.ResponseType.AUTHORIZER_FAILURE,
+                500,
+                "auth_unavailable",
+                "Проверка входа недоступна",
+                "Не удалось проверить вход. Повторите запрос позже.",
+            ),
+            (
+                apigw.ResponseType.INTEGRATION_TIMEOUT,
+                504,
+                "timeout",
+                "Сервис не ответил вовремя",
+                "Повторите запрос; если вы отправляли заявление, сначала проверьте его статус.",
             ),
             (
                 apigw.ResponseType.DEFAULT_4_XX,

@@ -9,8 +9,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
+from infra.components.documents import Documents
 from infra.components.encryption import Encryption
 from infra.components.intake import Intake
 from infra.components.nag import acknowledge
@@ -47,6 +50,7 @@ class Functions(Construct):
         *,
         settings: FunctionSettings,
         encryption: Encryption,
+        documents: Documents,
         storage: Storage,
         intake: Intake,
     ) -> None:
@@ -89,7 +93,12 @@ class Functions(Construct):
             "ApplicationsApiFunction",
             "submit_application",
             "functions.submit_application.handler.handler",
-            {**submission_env, **contact_env, "IDP_USERINFO_URL": settings.idp_userinfo_url},
+            {
+                **submission_env,
+                **contact_env,
+                "IDP_USERINFO_URL": settings.idp_userinfo_url,
+                "DOCUMENTS_BUCKET": documents.bucket.bucket_name,
+            },
             timeout=15,
         )
         self.partner_intake = self._function(
@@ -125,6 +134,20 @@ class Functions(Construct):
             contact_env,
             timeout=20,
         )
+        self.review = self._function(
+            "ReviewFunction",
+            "review",
+            "functions.review.handler.handler",
+            {"TABLE_NAME": table, "DOCUMENTS_BUCKET": documents.bucket.bucket_name},
+            timeout=20,
+        )
+        self.document_uploaded = self._function(
+            "DocumentUploadedFunction",
+            "documents",
+            "functions.documents.handler.handler",
+            {"TABLE_NAME": table, "DOCUMENTS_BUCKET": documents.bucket.bucket_name},
+            timeout=20,
+        )
         self.record_failure = self._function(
             "RecordFailureFunction",
             "record_failure",
@@ -137,8 +160,41 @@ class Functions(Construct):
             self._grant_items(fn, with_indexes=True)
             storage.idempotency_table.grant_read_write_data(fn)
             encryption.lookup_key.grant(fn, "kms:GenerateMac")
-        for fn in (self.verify_inn, self.activate_cabinet, self.record_failure, self.confirm_contact):
+        for fn in (
+            self.verify_inn,
+            self.activate_cabinet,
+            self.record_failure,
+            self.confirm_contact,
+            self.review,
+            self.document_uploaded,
+        ):
             self._grant_items(fn, with_indexes=False)
+        # presigned uploads and reads of documents are signed with the API function's own rights
+        objects = documents.bucket.arn_for_objects("applications/*")
+        self.applications_api.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"], resources=[objects])
+        )
+        api_policy = self.applications_api.role.node.find_child("DefaultPolicy")  # type: ignore[union-attr]
+        bucket_id = Stack.of(self).get_logical_id(documents.bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            api_policy,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/applications/*]",
+            "Documents are objects under applications/<id>/<document id>: keys made per upload.",
+        )
+        documents.bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.LambdaDestination(self.document_uploaded),
+            s3.NotificationKeyFilter(prefix="applications/"),
+        )
+        handler = Stack.of(self).node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")
+        if handler is not None:
+            acknowledge(
+                handler,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                "CDK's own bucket-notification handler (a deploy-time custom resource, not a function of "
+                "the service) carries AWS's basic execution policy.",
+            )
         for fn in (self.applications_api, self.confirm_contact):
             self._grant_notifications(fn, settings.email_sender)
         for fn in (self.confirm_contact, self.verify_inn):

@@ -26,6 +26,7 @@ class Workflow(Construct):
         activate_cabinet: lambda_.IFunction,
         record_failure: lambda_.IFunction,
         confirm_contact: lambda_.IFunction,
+        review: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
@@ -42,6 +43,7 @@ class Workflow(Construct):
                 "ActivateCabinetFunctionArn": activate_cabinet.function_arn,
                 "RecordFailureFunctionArn": record_failure.function_arn,
                 "ConfirmContactFunctionArn": confirm_contact.function_arn,
+                "ReviewFunctionArn": review.function_arn,
             },
             state_machine_type=sfn.StateMachineType.STANDARD,
             tracing_enabled=True,
@@ -52,7 +54,9 @@ class Workflow(Construct):
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[fn.function_arn for fn in (verify_inn, activate_cabinet, record_failure, confirm_contact)],
+                resources=[
+                    fn.function_arn for fn in (verify_inn, activate_cabinet, record_failure, confirm_contact, review)
+                ],
             )
         )
         policy = self.state_machine.role.node.find_child("DefaultPolicy")

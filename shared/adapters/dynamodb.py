@@ -22,7 +22,7 @@ from shared.errors import (
     InvalidPageToken,
     TransientStorageError,
 )
-from shared.models import Application, HistoryEntry
+from shared.models import Application, HistoryEntry, Stage, Status
 from shared.ports import ContactCode, Page, Transition
 
 _TRANSIENT = {
@@ -89,7 +89,9 @@ def _app_attrs(app: Application) -> dict[str, Any]:
     if app.owner_sub:
         data["gsi1pk"] = f"OWNER#{app.owner_sub}"
         data["gsi1sk"] = f"{data['created_at']}#{app.application_id}"
-    data["gsi2pk"] = f"STATUS#{app.status.value}"
+    # The operators' review queue shares the status index: waiting for a decision is its own key.
+    in_review = app.stage is Stage.REVIEW and app.status is Status.IN_PROGRESS
+    data["gsi2pk"] = "QUEUE#review" if in_review else f"STATUS#{app.status.value}"
     data["gsi2sk"] = f"{data['updated_at']}#{app.application_id}"
     if app.inn_hash:
         data["gsi3pk"] = f"INN#{app.inn_hash}"
@@ -309,6 +311,22 @@ class DynamoApplicationRepository:
             raise
         return True
 
+    def put_document(self, application_id: str, document: dict[str, Any]) -> None:
+        item = {**document, "pk": f"APP#{application_id}", "sk": f"DOC#{document['document_id']}", "entity": "document"}
+        self._ddb.put_item(TableName=self._table, Item=_to_item(item))
+
+    def get_document(self, application_id: str, document_id: str) -> dict[str, Any] | None:
+        return self._get({"pk": f"APP#{application_id}", "sk": f"DOC#{document_id}"})
+
+    def list_documents(self, application_id: str) -> list[dict[str, Any]]:
+        response = self._ddb.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
+            ExpressionAttributeValues=_to_item({":pk": f"APP#{application_id}", ":d": "DOC#"}),
+            ConsistentRead=True,
+        )
+        return [_from_item(i) for i in response.get("Items", [])]
+
     def record_stage_time(self, stage: str, seconds: float) -> None:
         from decimal import Decimal
 
@@ -365,6 +383,10 @@ class DynamoApplicationRepository:
 
     def list_by_status(self, status: str, limit: int, next_token: str | None) -> Page:
         return self._page("gsi2", "gsi2pk", f"STATUS#{status}", limit, next_token, newest_first=False)
+
+    def list_review_queue(self, limit: int, next_token: str | None) -> Page:
+        """Waiting for an operator's decision, oldest first."""
+        return self._page("gsi2", "gsi2pk", "QUEUE#review", limit, next_token, newest_first=False)
 
     def list_by_inn_hash(self, inn_hash: str, limit: int, next_token: str | None) -> Page:
         return self._page("gsi3", "gsi3pk", f"INN#{inn_hash}", limit, next_token, newest_first=True)

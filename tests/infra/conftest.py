@@ -1,10 +1,11 @@
 """Synthesizes the CDK app once per session, the way the local cloud does, and shares the result.
 
-A synth costs 10-15 s of jsii, so each context is synthesized once per session, and the two this
-suite needs (no partners, two partners) run side by side as subprocesses. The subprocess runs the
-real entry point (`CDK_OUTDIR=... CDK_CONTEXT_JSON=... python infra/app.py`, no CDK CLI), so the
-tests also cover cdk.json's defaults, the context override and cdk-nag's validation plugin, which
-fails the synth on any unacknowledged finding.
+A synth costs 10-15 s of jsii, so it runs once, as a subprocess started when the session starts:
+tests that need no template (the layer, the code folders, cdk-nag's canary, the partner queue
+policy built in-process) run meanwhile. The subprocess runs the real entry point
+(`CDK_OUTDIR=... CDK_CONTEXT_JSON=... python infra/app.py`, no CDK CLI), so the tests also cover
+cdk.json's defaults, the context override and cdk-nag's validation plugin, which fails the synth
+on any unacknowledged finding.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ CONTEXT = {
     "idp_issuer": "https://idp.test/",
     "idp_audience": "tax-cabinet-test",
 }
-PARTNERS = ["111122223333", "444455556666"]
 
 
 @dataclass
@@ -38,25 +38,21 @@ class Synth:
     """One running or finished synth of the app into `out_dir`."""
 
     out_dir: Path
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
 
     @classmethod
     def start(cls, out_dir: Path, context: dict[str, str]) -> Synth:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CDK_")}
         env.update({"CDK_OUTDIR": str(out_dir), "CDK_CONTEXT_JSON": json.dumps(context)})
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "infra" / "app.py")],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        with out_dir.with_suffix(".log").open("w") as log:  # a file: a full pipe would stall the synth
+            process = subprocess.Popen(
+                [sys.executable, str(ROOT / "infra" / "app.py")], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
         return cls(out_dir, process)
 
     def result(self) -> Path:
-        output, _ = self.process.communicate(timeout=300)
-        if self.process.returncode != 0:
+        if self.process.wait(timeout=300) != 0:
+            output = self.out_dir.with_suffix(".log").read_text()
             pytest.fail(f"synth failed (exit {self.process.returncode}):\n{output[-6000:]}", pytrace=False)
         return self.out_dir
 
@@ -64,32 +60,23 @@ class Synth:
         return dict(json.loads((self.result() / f"{STACK}.template.json").read_text()))
 
 
-@pytest.fixture(scope="session")
-def synths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Synth]]:
+@pytest.fixture(scope="session", autouse=True)
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    """Starts the synth at once (building the layer first if `make layer` has not run)."""
     if not (ROOT / ".build" / "layer" / "python").is_dir():
         subprocess.run([sys.executable, str(ROOT / "scripts" / "build_layer.py")], cwd=ROOT, check=True)
-    base = tmp_path_factory.mktemp("cdk")
-    started = {
-        "default": Synth.start(base / "default", CONTEXT),
-        "partners": Synth.start(base / "partners", {**CONTEXT, "partner_account_ids": " , ".join(PARTNERS)}),
-    }
+    started = Synth.start(tmp_path_factory.mktemp("cdk") / "assembly", CONTEXT)
     yield started
-    for synth in started.values():
-        if synth.process.poll() is None:
-            synth.process.kill()
-            synth.process.communicate()
+    if started.process.poll() is None:
+        started.process.kill()
+        started.process.wait()
 
 
 @pytest.fixture(scope="session")
-def assembly(synths: dict[str, Synth]) -> Path:
-    return synths["default"].result()
+def assembly(synth: Synth) -> Path:
+    return synth.result()
 
 
 @pytest.fixture(scope="session")
-def template(synths: dict[str, Synth]) -> dict[str, Any]:
-    return synths["default"].template()
-
-
-@pytest.fixture(scope="session")
-def partner_template(synths: dict[str, Synth]) -> dict[str, Any]:
-    return synths["partners"].template()
+def template(synth: Synth) -> dict[str, Any]:
+    return synth.template()

@@ -19,6 +19,15 @@ def one(template: Template, kind: str, contains: str = "") -> tuple[str, dict[st
     return found[0]
 
 
+def service_functions(template: Template) -> dict[str, dict[str, Any]]:
+    """The service's own functions (not CDK's deploy-time helpers such as the bucket-notification handler)."""
+    return {
+        k: v
+        for k, v in of_type(template, "AWS::Lambda::Function").items()
+        if str(v["Properties"].get("Handler", "")).startswith("functions.")
+    }
+
+
 def function(template: Template, construct_id: str) -> tuple[str, dict[str, Any]]:
     """The Lambda function whose construct id (architecture.md) is `construct_id`."""
     pattern = re.compile(rf"^Functions{construct_id}[0-9A-F]{{8}}$")

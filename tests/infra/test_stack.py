@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
 from aws_cdk.assertions import Template as CdkTemplate
 
 from scripts.build_layer import PYTHON_VERSION
-from tests.infra.conftest import CONTEXT, PARTNERS, ROOT
-from tests.infra.template_tools import Template, as_list, function, of_type, one, ref_id
+from tests.infra.conftest import CONTEXT, ROOT
+from tests.infra.template_tools import Template, as_list, function, of_type, one, ref_id, service_functions
 
 pytestmark = pytest.mark.xdist_group("infra")
 
@@ -26,11 +25,18 @@ FUNCTIONS = {  # architecture.md: construct id -> (handler, environment variable
         "functions.submit_application.intake.handler",
         {"TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "STATE_MACHINE_ARN", "HASH_KEY_ID", "INTAKE_DLQ_URL"},
     ),
-    "VerifyInnFunction": ("functions.verify_inn.handler.handler", {"TABLE_NAME", "FNS_BASE_URL", "FNS_TIMEOUT_SECONDS"}),
+    "VerifyInnFunction": (
+        "functions.verify_inn.handler.handler",
+        {"TABLE_NAME", "FNS_BASE_URL", "FNS_TIMEOUT_SECONDS"},
+    ),
     "ActivateCabinetFunction": ("functions.activate_cabinet.handler.handler", {"TABLE_NAME"}),
     "RecordFailureFunction": ("functions.record_failure.handler.handler", {"TABLE_NAME"}),
 }
-POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME": "tax-cabinet", "POWERTOOLS_METRICS_NAMESPACE": "TaxCabinet", "LOG_LEVEL": "INFO"}
+POWERTOOLS_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "tax-cabinet",
+    "POWERTOOLS_METRICS_NAMESPACE": "TaxCabinet",
+    "LOG_LEVEL": "INFO",
+}
 
 
 @pytest.fixture(scope="module")
@@ -144,21 +150,6 @@ def test_no_queue_policy_names_partners_without_context(template: Template) -> N
     assert "PartnersSend" not in json.dumps(of_type(template, "AWS::SQS::QueuePolicy"))
 
 
-def test_partner_accounts_from_context_may_send_to_the_intake_queue(partner_template: Template) -> None:
-    queue_id, _ = one(partner_template, "AWS::SQS::Queue", "IntakeQueue")
-    statements = [
-        s
-        for p in of_type(partner_template, "AWS::SQS::QueuePolicy").values()
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-        if s.get("Sid") == "PartnersSend"
-    ]
-    (statement,) = statements
-    principals = json.dumps(statement["Principal"])
-    assert all(account in principals for account in PARTNERS)
-    assert "sqs:SendMessage" in as_list(statement["Action"])
-    assert statement["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
-
-
 def test_every_log_group_is_encrypted_and_expires(template: Template, data_key: str) -> None:
     groups = of_type(template, "AWS::Logs::LogGroup")
     assert len(groups) >= len(FUNCTIONS) + 2  # functions, API access logs, workflow
@@ -204,7 +195,7 @@ def test_environment_points_at_the_stack_resources(template: Template) -> None:
 
 
 def test_each_function_has_its_own_role_without_managed_policies(template: Template) -> None:
-    functions = of_type(template, "AWS::Lambda::Function")
+    functions = service_functions(template)
     roles = [ref_id(fn["Properties"]["Role"]) for fn in functions.values()]
     assert len(set(roles)) == len(roles)
     for role in roles:
@@ -244,9 +235,5 @@ def test_assets_are_prepared_folders_without_docker(assembly: Path, template: Te
         assert not list(folder.rglob("__pycache__"))
 
 
-def _resource_count(template: dict[str, Any]) -> int:
-    return len(template["Resources"])
-
-
 def test_stack_stays_well_under_the_resource_limit(template: Template) -> None:
-    assert _resource_count(template) < 250  # CloudFormation allows 500; leave room for the later issues
+    assert len(template["Resources"]) < 250  # CloudFormation allows 500; leave room for the later issues
