@@ -194,3 +194,11 @@ class FakeCallbacks:
 
     def succeed(self, task_token: str, output: dict[str, object]) -> None:
         self.resumed.append(task_token)
+
+
+class FakeDocumentStore:
+    def presign_upload(self, key: str, content_type: str, size: int, expires_seconds: int) -> dict[str, object]:
+        return {"url": "https://bucket.test/", "fields": {"key": key, "Content-Type": content_type}}
+
+    def presign_download(self, key: str, expires_seconds: int) -> str:
+        return f"https://bucket.test/{key}?expires={expires_seconds}"

@@ -76,8 +76,9 @@ def _allowed(template: Template, construct_id: str) -> set[tuple[str, str]]:
     if construct_id in ("ApplicationsApiFunction", "DocumentUploadedFunction"):  # resume the workflow's waits
         allowed |= {(f"states:SendTask{s}", machine) for s in ("Success", "Failure", "Heartbeat")}
     if construct_id == "ApplicationsApiFunction":  # signs presigned uploads and reads of documents
-        objects = json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [ids.documents, "Arn"]}, "/applications/*"]]},
-                             sort_keys=True)
+        objects = json.dumps(
+            {"Fn::Join": ["", [{"Fn::GetAtt": [ids.documents, "Arn"]}, "/applications/*"]]}, sort_keys=True
+        )
         allowed |= {("s3:PutObject", objects), ("s3:GetObject", objects)}
     if construct_id in ("ConfirmContactFunction", "VerifyInnFunction"):  # code hashes; a found INN's lock
         allowed.add(("kms:GenerateMac", arn_of(ids.lookup_key)))

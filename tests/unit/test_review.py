@@ -1,0 +1,105 @@
+"""Documents for a clarification and the operator's decision."""
+
+import pytest
+
+from shared.errors import InvalidApplication
+from shared.models import Stage, Status
+from shared.ports import FnsRecord
+from shared.review import (
+    MAX_SIZE,
+    ReviewDeps,
+    ReviewProblem,
+    await_documents,
+    await_review,
+    decide,
+    parse_document_request,
+    record_upload,
+    request_upload,
+)
+from shared.submission import SubmissionDeps, submit
+from shared.workflow_steps import StepDeps, verify
+from tests.fakes import (
+    VALID_BODY,
+    FakeCallbacks,
+    FakeDocumentStore,
+    FakeFns,
+    FakeHasher,
+    FakeWorkflow,
+    FixedClock,
+    InMemoryRepository,
+)
+from tests.unit.test_workflow_steps import CITIZEN, RECORD
+
+
+@pytest.fixture
+def waiting():  # type: ignore[no-untyped-def]
+    """An application whose name did not match, the workflow waiting for its documents."""
+    repo, clock = InMemoryRepository(), FixedClock()
+    app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c").application
+    other = FnsRecord(**{**RECORD.__dict__, "last_name": "Петрова"})
+    assert verify(StepDeps(repo, clock), FakeFns({RECORD.inn: other}), app.application_id) == "mismatch"
+    deps = ReviewDeps(repo=repo, store=FakeDocumentStore(), callbacks=FakeCallbacks(), clock=clock)
+    return deps, await_documents(deps, repo.get(app.application_id), "docs-token")
+
+
+def test_document_request_rules() -> None:
+    assert (
+        parse_document_request({"type": "passport", "content_type": "IMAGE/PNG", "size": 10}).content_type
+        == "image/png"
+    )
+    with pytest.raises(InvalidApplication) as caught:
+        parse_document_request({"type": "selfie", "content_type": "text/html", "size": MAX_SIZE + 1})
+    assert {(e.field, e.code) for e in caught.value.errors} == {
+        ("type", "document_type"),
+        ("content_type", "content_type"),
+        ("size", "document_size"),
+    }
+    with pytest.raises(InvalidApplication):
+        parse_document_request({"type": "passport"})
+
+
+def test_all_asked_documents_resume_the_workflow_to_review(waiting) -> None:  # type: ignore[no-untyped-def]
+    deps, app = waiting
+    assert app.status is Status.NEEDS_CLARIFICATION
+    asked = next(a for a in app.required_actions if a.code == "upload_documents").documents
+    assert asked == ["marriage_certificate", "passport"]
+    keys = []
+    for kind in asked:
+        document, upload = request_upload(
+            deps, app, parse_document_request({"type": kind, "content_type": "application/pdf", "size": 1000})
+        )
+        assert upload["fields"]["key"] == document.key
+        keys.append(document.key)
+    record_upload(deps, keys[0], 900)
+    assert deps.callbacks.resumed == []  # one of two: keep waiting
+    record_upload(deps, keys[1], 900)
+    assert deps.callbacks.resumed == ["docs-token"]
+    assert record_upload(deps, "elsewhere/x", 1) is None
+
+
+def test_review_then_approve_or_reject(waiting) -> None:  # type: ignore[no-untyped-def]
+    deps, app = waiting
+    in_review = await_review(deps, app, "review-token")
+    assert (in_review.status, in_review.stage) == (Status.IN_PROGRESS, Stage.REVIEW)
+    assert in_review.required_actions[0].code == "wait_review"
+    assert deps.repo.list_review_queue(10, None).items[0].application_id == app.application_id
+    rejected = decide(deps, in_review, "reject", "Свидетельство о браке не читается", "op-7")
+    assert rejected.status is Status.REJECTED
+    assert rejected.rejection_reasons[0].message == "Свидетельство о браке не читается"
+    assert deps.repo.history(app.application_id)[-1].actor == "op-7"
+    assert deps.callbacks.resumed == ["review-token"]
+    with pytest.raises(ReviewProblem):
+        decide(deps, rejected, "approve", "передумал", "op-7")
+
+
+def test_approve_moves_to_activation(waiting) -> None:  # type: ignore[no-untyped-def]
+    deps, app = waiting
+    approved = decide(deps, await_review(deps, app, "t"), "approve", "Фамилия сменена браком", "op-1")
+    assert (approved.status, approved.stage) == (Status.IN_PROGRESS, Stage.ACTIVATION)
+
+
+def test_no_documents_for_a_closed_application(waiting) -> None:  # type: ignore[no-untyped-def]
+    deps, app = waiting
+    closed = decide(deps, await_review(deps, app, "t"), "reject", "нет", "op")
+    with pytest.raises(ReviewProblem):
+        request_upload(deps, closed, parse_document_request({"type": "other", "content_type": "image/jpeg", "size": 1}))
