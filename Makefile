@@ -8,7 +8,7 @@ UV := $(VENV)/bin/uv
 CDK_CLI := aws-cdk@2.1148.1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test test-fast lint synth deploy layer clean install
+.PHONY: dev demo test test-fast lint synth deploy layer clean install
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ layer: $(VENV)/.installed
 
 dev: layer
 	$(PY) -m localcloud
+
+# Drives a realistic mix of applications through the running `make dev` (DEMO_URL overrides).
+demo: $(VENV)/.installed
+	$(PY) -m localcloud.demo
 
 test: layer
 	$(PY) -m pytest -n 2 --dist loadgroup

@@ -199,13 +199,15 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         server, runtime, moto, seconds = start(port)
+    except KeyboardInterrupt:
+        return 130
     except Exception as error:
         print(f"local cloud failed to start: {error}", file=sys.stderr)
         return 1
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     info = server.local_routes.info
     print(
         f"\nTax cabinet local cloud ready in {seconds:.1f} s "
@@ -221,7 +223,8 @@ def main() -> int:
         "Ctrl-C stops it.",
         flush=True,
     )
-    stop.wait()
+    while not stop.wait(0.5):  # a timed wait lets the signal handlers run promptly
+        pass
     print("stopping...", flush=True)
     server.shutdown()
     runtime.shutdown()
