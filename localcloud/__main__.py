@@ -29,6 +29,7 @@ from localcloud.gateway import Gateway, Server
 from localcloud.idp import LocalIdentityProvider, TokenRequestError
 from localcloud.lambda_runtime import LambdaRuntime
 from localcloud.outbox import Outbox
+from localcloud.scheduler import Scheduler, read_schedules
 from localcloud.template import ROOT, load, resources_of_type, synthesize_cached
 
 REGION = os.environ.get("LOCAL_REGION", "eu-west-1")
@@ -56,6 +57,7 @@ class LocalRoutes:
         self.ready = threading.Event()
         self.info: dict[str, Any] = {}
         self.outbox: Outbox | None = None
+        self.scheduler: Scheduler | None = None
 
     def _userinfo(self, headers: dict[str, str]) -> Reply:
         """The provider's userinfo: the person record behind a token this provider signed."""
@@ -90,6 +92,8 @@ class LocalRoutes:
             return _json(503, {"status": "starting"})
         if path == "/_local/info":
             return _json(200, self.info)
+        if path == "/_local/schedules/run" and method == "POST" and self.scheduler is not None:
+            return _json(200, {"runs": self.scheduler.run_all()})
         if path == "/_local/outbox" and self.outbox is not None:
             return _json(200, {"messages": self.outbox.messages()})
         return None
@@ -178,6 +182,8 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
             pool.map(lambda name: runtime.prewarm(moto_patches.spec_of(backend.get_function(name))), functions.values())
         )
     server.gateway = Gateway(template, functions, lam, REGION, ACCOUNT)
+    routes.scheduler = Scheduler(read_schedules(template, functions), lam)
+    routes.scheduler.start()
     routes.outbox = Outbox(ACCOUNT, REGION)
     routes.info = {
         "api_url": base_url,

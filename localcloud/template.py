@@ -129,7 +129,12 @@ def for_moto(template: dict[str, Any]) -> dict[str, Any]:
     prepared.get("Parameters", {}).pop("BootstrapVersion", None)
     prepared.pop("Rules", None)
     resources: dict[str, Any] = prepared["Resources"]
-    dropped = {rid for rid, res in resources.items() if res["Type"] not in DEPLOYABLE}
+    # Scheduled rules are run by localcloud.scheduler (moto never fires a schedule).
+    dropped = {
+        rid
+        for rid, res in resources.items()
+        if res["Type"] not in DEPLOYABLE or "ScheduleExpression" in res.get("Properties", {})
+    }
     for rid in dropped:
         del resources[rid]
     for resource in resources.values():

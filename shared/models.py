@@ -248,6 +248,7 @@ class Application(BaseModel):
     execution_arn: str | None = None
     task_token: str | None = None
     inn_request_id: str | None = None
+    deadline_ticket: str | None = None
     failure: dict[str, str] | None = None
     warnings: list[FieldError] = []
 

@@ -62,6 +62,7 @@ class InMemoryRepository:
         self.times: dict[str, tuple[int, float]] = {}
         self.codes: dict[str, ContactCode] = {}
         self.docs: dict[str, dict[str, dict]] = {}
+        self.tickets: dict[str, str] = {}
 
     def create(self, application: Application, history: HistoryEntry, *, lock_inn: bool) -> None:
         key = (application.partner_id or "", application.request_id or "")
@@ -125,6 +126,18 @@ class InMemoryRepository:
 
     def list_documents(self, application_id: str) -> list[dict]:
         return list(self.docs.get(application_id, {}).values())
+
+    def list_created_before(self, partition: str, cutoff, limit: int, next_token: str | None) -> Page:  # type: ignore[no-untyped-def]
+        def key(a: Application) -> str:
+            in_review = a.stage == "review" and a.status == "in_progress"
+            return "QUEUE#review" if in_review else f"STATUS#{a.status}"
+
+        return self._page([a for a in self.apps.values() if key(a) == partition and a.created_at < cutoff][:limit])
+
+    def open_deadline_ticket(self, application_id: str, now) -> str:  # type: ignore[no-untyped-def]
+        if application_id not in self.tickets:
+            self.tickets[application_id] = f"ЛК-{len(self.tickets) + 1:06d}"
+        return self.tickets[application_id]
 
     def list_review_queue(self, limit: int, next_token: str | None) -> Page:
         waiting = [a for a in self.apps.values() if a.stage == "review" and a.status == "in_progress"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -148,6 +150,13 @@ class Functions(Construct):
             {"TABLE_NAME": table, "DOCUMENTS_BUCKET": documents.bucket.bucket_name},
             timeout=20,
         )
+        self.deadline_sweep = self._function(
+            "DeadlineSweepFunction",
+            "support_ticket",
+            "functions.support_ticket.escalation.handler",
+            {"TABLE_NAME": table},
+            timeout=120,
+        )
         self.record_failure = self._function(
             "RecordFailureFunction",
             "record_failure",
@@ -169,6 +178,13 @@ class Functions(Construct):
             self.document_uploaded,
         ):
             self._grant_items(fn, with_indexes=False)
+        self._grant_items(self.deadline_sweep, with_indexes=True)  # the status index finds the stale ones
+        events.Rule(
+            self, "DeadlineSweepSchedule",
+            description="Hourly: applications not finished in 15 days open a support ticket",
+            schedule=events.Schedule.rate(Duration.hours(1)),
+            targets=[targets.LambdaFunction(self.deadline_sweep, retry_attempts=2)],
+        )
         # presigned uploads and reads of documents are signed with the API function's own rights
         objects = documents.bucket.arn_for_objects("applications/*")
         self.applications_api.add_to_role_policy(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -355,7 +356,16 @@ class DynamoApplicationRepository:
         item = self._get(_partner_key(partner_id, request_id))
         return str(item["application_id"]) if item else None
 
-    def _page(self, index: str, key: str, value: str, limit: int, next_token: str | None, newest_first: bool) -> Page:
+    def _page(
+        self,
+        index: str,
+        key: str,
+        value: str,
+        limit: int,
+        next_token: str | None,
+        newest_first: bool,
+        created_before: str | None = None,
+    ) -> Page:
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
@@ -365,6 +375,9 @@ class DynamoApplicationRepository:
             "Limit": limit,
             "ScanIndexForward": not newest_first,
         }
+        if created_before:
+            params["FilterExpression"] = "created_at < :cutoff"
+            params["ExpressionAttributeValues"] = _to_item({":v": value, ":cutoff": created_before})
         if next_token:
             params["ExclusiveStartKey"] = _decode_token(next_token)
         try:
@@ -383,6 +396,44 @@ class DynamoApplicationRepository:
 
     def list_by_status(self, status: str, limit: int, next_token: str | None) -> Page:
         return self._page("gsi2", "gsi2pk", f"STATUS#{status}", limit, next_token, newest_first=False)
+
+    def list_created_before(self, partition: str, cutoff: datetime, limit: int, next_token: str | None) -> Page:
+        stamp = cutoff.isoformat().replace("+00:00", "Z")
+        return self._page("gsi2", "gsi2pk", partition, limit, next_token, newest_first=False, created_before=stamp)
+
+    def open_deadline_ticket(self, application_id: str, now: datetime) -> str:
+        key = {"pk": f"TICKET#deadline-{application_id}", "sk": "META"}
+        existing = self._get(key)
+        if existing:
+            return str(existing["number"])
+        counter = self._ddb.update_item(
+            TableName=self._table,
+            Key=_to_item({"pk": "COUNTER#tickets", "sk": "COUNTER"}),
+            UpdateExpression="ADD next_number :one",
+            ExpressionAttributeValues=_to_item({":one": 1}),
+            ReturnValues="UPDATED_NEW",
+        )
+        number = f"ЛК-{int(counter['Attributes']['next_number']['N']):06d}"
+        ticket = {
+            **key,
+            "entity": "ticket",
+            "number": number,
+            "application_id": application_id,
+            "status": "open",
+            "channel": "system",
+            "reason": "deadline_15_days",
+            "created_at": now.isoformat(),
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self._table, Item=_to_item(ticket), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            again = self._get(key)
+            return str(again["number"]) if again else number
+        return number
 
     def list_review_queue(self, limit: int, next_token: str | None) -> Page:
         """Waiting for an operator's decision, oldest first."""

@@ -227,3 +227,25 @@ def test_no_inn_and_unknown_passport_needs_clarification(cloud: LocalCloud) -> N
     assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
     view = cloud.wait_for(app_id, token, {"needs_clarification"})
     assert view["required_actions"][0]["code"] == "fix_fields" and "inn" in view["required_actions"][0]["fields"]
+
+
+def test_sixteen_day_old_application_gets_a_support_ticket(cloud: LocalCloud) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    token = cloud.token("e2e-deadline")
+    body = _new_taxpayer(cloud)
+    app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]  # never confirmed
+    sixteen_days_ago = (datetime.now(UTC) - timedelta(days=16)).isoformat().replace("+00:00", "Z")
+    cloud.aws("dynamodb").update_item(  # the only way to age an application: rewrite its creation time
+        TableName=cloud.info["table_name"],
+        Key={"pk": {"S": f"APP#{app_id}"}, "sk": {"S": "META"}},
+        UpdateExpression="SET created_at = :t",
+        ExpressionAttributeValues={":t": {"S": sixteen_days_ago}},
+    )
+    runs = cloud.call("POST", "/_local/schedules/run").json()["runs"]  # what the hourly schedule does
+    assert any(r["result"]["tickets_opened"] >= 1 for r in runs), runs
+    view = cloud.call("GET", f"/applications/{app_id}", token).json()
+    assert "обращение в поддержку №" in view["history"][-1]["note"]
+    again = cloud.call("POST", "/_local/schedules/run").json()["runs"]
+    assert cloud.call("GET", f"/applications/{app_id}", token).json()["history"] == view["history"]  # only once
+    assert again

@@ -59,8 +59,10 @@ def _allowed(template: Template, construct_id: str) -> set[tuple[str, str]]:
     allowed |= {(f"dynamodb:{a}", arn_of(ids.table)) for a in ITEM_ACTIONS}
     allowed |= {(a, arn_of(ids.data_key)) for a in DATA_KEY_ACTIONS}
     machine = json.dumps({"Ref": ids.machine})
+    index = json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [ids.table, "Arn"]}, "/index/*"]]}, sort_keys=True)
+    if construct_id == "DeadlineSweepFunction":  # finds stale applications through the status index
+        allowed.add(("dynamodb:Query", index))
     if construct_id in SUBMITTERS:
-        index = json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [ids.table, "Arn"]}, "/index/*"]]}, sort_keys=True)
         allowed.add(("dynamodb:Query", index))
         idempotency_actions = (*ITEM_ACTIONS, "BatchGetItem", "BatchWriteItem", "DescribeTable", "Scan")
         allowed |= {(f"dynamodb:{a}", arn_of(ids.idempotency)) for a in idempotency_actions}

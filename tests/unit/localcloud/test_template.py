@@ -146,3 +146,24 @@ def test_authorizer_policy_evaluation() -> None:
     deny = {"Statement": [*allow["Statement"], {"Effect": "Deny", "Resource": [arn]}]}
     assert not _policy_allows(deny, arn)
     assert not _policy_allows({"Statement": [{"Effect": "Allow", "Resource": "arn:other"}]}, arn)
+
+
+def test_scheduled_rules_are_run_by_the_local_scheduler_not_moto() -> None:
+    from localcloud.scheduler import read_schedules
+
+    template = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "functions.x.handler"}},
+            "Hourly": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "ScheduleExpression": "rate(1 hour)",
+                    "Targets": [{"Arn": {"Fn::GetAtt": ["Fn", "Arn"]}, "Id": "t"}],
+                },
+            },
+            "Bus": {"Type": "AWS::Events::Rule", "Properties": {"EventPattern": {"source": ["x"]}}},
+        }
+    }
+    assert set(for_moto(template)["Resources"]) == {"Fn", "Bus"}
+    (schedule,) = read_schedules(template, {"Fn": "fn-physical"})
+    assert (schedule.rule, schedule.seconds, schedule.functions) == ("Hourly", 3600, ("fn-physical",))
