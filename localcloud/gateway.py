@@ -165,7 +165,11 @@ class Gateway:
     ) -> tuple[int, dict[str, str], bytes]:
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
-        matching = [(r, m) for r in self.routes if (m := r.pattern.match(path))]
+        # A literal path segment wins over a parameter (`/applications/prefill` before `/applications/{id}`),
+        # as in API Gateway.
+        matching = sorted(
+            ((r, m) for r in self.routes if (m := r.pattern.match(path))), key=lambda pair: pair[0].resource.count("{")
+        )
         if not matching:
             return _problem(404, "not_found", "Не найдено", "Такого адреса в API нет.")
         found = next(((r, m) for r, m in matching if r.method == method), None)

@@ -136,7 +136,9 @@ class LambdaRuntime:
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_EXECUTION_ENV": "AWS_Lambda_local",
-                "PYTHONDONTWRITEBYTECODE": "1",
+                # Compiled bytecode kept between starts (this machine sets PYTHONDONTWRITEBYTECODE):
+                # without it every worker recompiles pydantic and Powertools on its cold start.
+                "PYTHONPYCACHEPREFIX": str(self._state.parent / "pycache"),
                 "PYTHONUNBUFFERED": "1",
             }
         )

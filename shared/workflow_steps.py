@@ -197,21 +197,31 @@ def lookup_submit(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
             issued_on=body.passport.issued_on,
         )
     )
-    advance(
-        deps.repo,
-        app,
-        now=deps.clock.now(),
-        status=Status.IN_PROGRESS,
-        stage=Stage.INN_LOOKUP,
-        note="ИНН не указан: запросили его в ФНС по паспортным данным.",
-        inn_request_id=request_id,
-        required_actions=[],
-    )
+    try:
+        advance(
+            deps.repo,
+            app,
+            now=deps.clock.now(),
+            status=Status.IN_PROGRESS,
+            stage=Stage.INN_LOOKUP,
+            note="ИНН не указан: запросили его в ФНС по паспортным данным.",
+            inn_request_id=request_id,
+            required_actions=[],
+        )
+    except ConcurrentUpdate:  # e.g. the contact confirmation finishing its own write: the workflow retries
+        raise TransientStorageError("application changed during the INN lookup") from None
     return request_id
 
 
 def lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, application_id: str) -> str:
     """`working`, `found` (the INN is on the application, its lock taken) or `not_found`."""
+    try:
+        return _lookup_poll(deps, fns, hasher, application_id)
+    except ConcurrentUpdate:  # a concurrent write won: polling again is harmless, the workflow retries
+        raise TransientStorageError("application changed during the INN lookup") from None
+
+
+def _lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, application_id: str) -> str:
     app = _load(deps, application_id)
     if app.body.inn:
         return "found"

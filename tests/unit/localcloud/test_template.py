@@ -167,3 +167,34 @@ def test_scheduled_rules_are_run_by_the_local_scheduler_not_moto() -> None:
     assert set(for_moto(template)["Resources"]) == {"Fn", "Bus"}
     (schedule,) = read_schedules(template, {"Fn": "fn-physical"})
     assert (schedule.rule, schedule.seconds, schedule.functions) == ("Hourly", 3600, ("fn-physical",))
+
+
+def test_literal_segment_wins_over_a_parameter() -> None:
+    import io
+
+    from localcloud.gateway import Gateway
+
+    template = json.loads(json.dumps(API))
+    template["Resources"]["Prefill"] = {
+        "Type": "AWS::ApiGateway::Resource",
+        "Properties": {"ParentId": {"Ref": "Apps"}, "PathPart": "prefill"},
+    }
+    template["Resources"]["GetPrefill"] = {
+        "Type": "AWS::ApiGateway::Method",
+        "Properties": {
+            "HttpMethod": "GET",
+            "ResourceId": {"Ref": "Prefill"},
+            "Integration": {"Uri": {"Fn::GetAtt": ["PrefillFn", "Arn"]}},
+        },
+    }
+    calls: list[str] = []
+
+    class Lambda:
+        def invoke(self, FunctionName: str, Payload: bytes) -> dict:
+            calls.append(FunctionName)
+            body = json.dumps({"statusCode": 200, "body": "{}"}).encode()
+            return {"Payload": io.BytesIO(body)}
+
+    gateway = Gateway(template, {"ApiFn": "api", "PrefillFn": "prefill", "AuthFn": "auth"}, Lambda(), "r", "1")
+    status, _, _ = gateway.handle("GET", "/applications/prefill", {}, b"", "127.0.0.1")
+    assert status == 200 and calls == ["prefill"]
