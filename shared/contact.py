@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from shared.errors import ConcurrentUpdate, DomainError
+from shared.errors import DomainError
 from shared.identifiers import mask
-from shared.lifecycle import advance
+from shared.lifecycle import advance, on_fresh
 from shared.models import Application, RejectionReason, RequiredAction, Stage, Status
 from shared.ports import ApplicationRepository, Clock, ContactCode, KeyedHasher, Notifier, TaskCallbacks
 
@@ -120,24 +120,21 @@ def confirm(deps: ContactDeps, app: Application, code: str) -> Application:
 
 
 def _resume(deps: ContactDeps, app: Application) -> Application:
-    for _ in range(3):
-        try:
-            return advance(
-                deps.repo,
-                app,
-                now=deps.clock.now(),
-                status=Status.IN_PROGRESS,
-                stage=Stage.FNS_CHECK,
-                note="Контакт подтверждён. Идёт сверка с реестром ФНС.",
-                required_actions=[],
-                task_token=None,
-            )
-        except ConcurrentUpdate:
-            fresh = deps.repo.get(app.application_id)
-            if fresh is None or not awaiting_code(fresh):
-                return fresh or app  # the workflow already moved it on
-            app = fresh
-    return app
+    def confirmed(current: Application) -> Application:
+        if not awaiting_code(current):
+            return current  # the resumed workflow already moved it on
+        return advance(
+            deps.repo,
+            current,
+            now=deps.clock.now(),
+            status=Status.IN_PROGRESS,
+            stage=Stage.FNS_CHECK,
+            note="Контакт подтверждён. Идёт сверка с реестром ФНС.",
+            required_actions=[],
+            task_token=None,
+        )
+
+    return on_fresh(deps.repo, app, confirmed)
 
 
 def resend(deps: ContactDeps, app: Application) -> ContactCode:
@@ -178,39 +175,37 @@ def workflow_waits(deps: ContactDeps, app: Application, task_token: str, *, expi
     The citizen may act at the same moment (a corrected contact, a resend): a lost race is re-read
     and retried, and a code already issued and still valid is not replaced by another.
     """
-    for _ in range(5):
-        try:
-            if expired:
-                return advance(
-                    deps.repo,
-                    app,
-                    now=deps.clock.now(),
-                    status=Status.NEEDS_CLARIFICATION,
-                    stage=Stage.CONTACT_CONFIRMATION,
-                    note="Код не был введён вовремя. Запросите новый код.",
-                    task_token=task_token,
-                    required_actions=[confirm_action(app, expired=True)],
-                )
-            updated = advance(
+
+    def wait(current: Application) -> Application:
+        if not awaiting_code(current):
+            raise RuntimeError("the application no longer waits for a contact code")
+        if expired:
+            return advance(
                 deps.repo,
-                app,
+                current,
                 now=deps.clock.now(),
-                status=Status.IN_PROGRESS,
+                status=Status.NEEDS_CLARIFICATION,
                 stage=Stage.CONTACT_CONFIRMATION,
-                note=f"Ожидаем код подтверждения, отправленный на {masked_destination(app)}.",
+                note="Код не был введён вовремя. Запросите новый код.",
                 task_token=task_token,
-                required_actions=[confirm_action(app)],
+                required_actions=[confirm_action(current, expired=True)],
             )
-            current = deps.repo.get_code(app.application_id)
-            if current is None or current.expires_at <= deps.clock.now():
-                send_code(deps, updated)
-            return updated
-        except ConcurrentUpdate:
-            fresh = deps.repo.get(app.application_id)
-            if fresh is None or not awaiting_code(fresh):
-                raise
-            app = fresh
-    raise ConcurrentUpdate(app.application_id)
+        return advance(
+            deps.repo,
+            current,
+            now=deps.clock.now(),
+            status=Status.IN_PROGRESS,
+            stage=Stage.CONTACT_CONFIRMATION,
+            note=f"Ожидаем код подтверждения, отправленный на {masked_destination(current)}.",
+            task_token=task_token,
+            required_actions=[confirm_action(current)],
+        )
+
+    updated = on_fresh(deps.repo, app, wait)
+    current_code = deps.repo.get_code(app.application_id)
+    if not expired and (current_code is None or current_code.expires_at <= deps.clock.now()):
+        send_code(deps, updated)
+    return updated
 
 
 def abandon(deps: ContactDeps, app: Application) -> Application:

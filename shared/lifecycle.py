@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from shared.errors import ConcurrentUpdate
 from shared.models import Application, HistoryEntry, Stage, Status
 from shared.ports import ApplicationRepository, Transition
+
+
+def on_fresh(
+    repo: ApplicationRepository, app: Application, change: Callable[[Application], Application], attempts: int = 5
+) -> Application:
+    """Apply `change` (which advances the application), re-reading it after a lost race.
+
+    For writers that act for someone who is not waiting on a screen (a workflow task, a confirmation
+    that already resumed the workflow): they must land, not fail on a concurrent change.
+    """
+    for _ in range(attempts):
+        try:
+            return change(app)
+        except ConcurrentUpdate:
+            fresh = repo.get(app.application_id)
+            if fresh is None:
+                raise
+            app = fresh
+    raise ConcurrentUpdate(app.application_id)
 
 
 def advance(

@@ -16,8 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from shared.errors import ConcurrentUpdate, DomainError, InvalidApplication
-from shared.lifecycle import advance
+from shared.errors import DomainError, InvalidApplication
+from shared.lifecycle import advance, on_fresh
 from shared.models import Application, FieldError, RejectionReason, RequiredAction, Stage, Status
 from shared.ports import ApplicationRepository, Clock, DocumentStore, TaskCallbacks
 
@@ -160,45 +160,37 @@ def record_upload(deps: ReviewDeps, key: str, size: int) -> Application | None:
 
 def await_documents(deps: ReviewDeps, app: Application, task_token: str) -> Application:
     """The workflow waits for the documents the clarification asked for (the status stays as verify_inn set it)."""
-    for _ in range(5):
-        try:
-            return advance(
-                deps.repo,
-                app,
-                now=deps.clock.now(),
-                status=app.status,
-                stage=app.stage,
-                note="Ожидаем документы для уточнения данных.",
-                task_token=task_token,
-            )
-        except ConcurrentUpdate:
-            fresh = deps.repo.get(app.application_id)
-            if fresh is None:
-                raise
-            app = fresh
-    raise ConcurrentUpdate(app.application_id)
+    return on_fresh(
+        deps.repo,
+        app,
+        lambda current: advance(
+            deps.repo,
+            current,
+            now=deps.clock.now(),
+            status=current.status,
+            stage=current.stage,
+            note="Ожидаем документы для уточнения данных.",
+            task_token=task_token,
+        ),
+    )
 
 
 def await_review(deps: ReviewDeps, app: Application, task_token: str) -> Application:
     """All documents are in: the application joins the review queue (an operator must act)."""
-    for _ in range(5):
-        try:
-            return advance(
-                deps.repo,
-                app,
-                now=deps.clock.now(),
-                status=Status.IN_PROGRESS,
-                stage=Stage.REVIEW,
-                note="Документы получены. Заявление передано сотруднику на проверку (до 3 рабочих дней).",
-                task_token=task_token,
-                required_actions=[RequiredAction(code="wait_review", message="Документы проверяет сотрудник.")],
-            )
-        except ConcurrentUpdate:
-            fresh = deps.repo.get(app.application_id)
-            if fresh is None:
-                raise
-            app = fresh
-    raise ConcurrentUpdate(app.application_id)
+    return on_fresh(
+        deps.repo,
+        app,
+        lambda current: advance(
+            deps.repo,
+            current,
+            now=deps.clock.now(),
+            status=Status.IN_PROGRESS,
+            stage=Stage.REVIEW,
+            note="Документы получены. Заявление передано сотруднику на проверку (до 3 рабочих дней).",
+            task_token=task_token,
+            required_actions=[RequiredAction(code="wait_review", message="Документы проверяет сотрудник.")],
+        ),
+    )
 
 
 def decide(deps: ReviewDeps, app: Application, decision: str, reason: str, operator_id: str) -> Application:
