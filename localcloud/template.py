@@ -68,7 +68,17 @@ def synthesize_cached(cache_root: Path, context: dict[str, str]) -> tuple[Path, 
     synthesize(partial, context)
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
+    _prune(cache_root, keep=KEEP_ASSEMBLIES)
     return target, False
+
+
+KEEP_ASSEMBLIES = 4  # each port synthesizes its own (the URLs differ): keep the newest few
+
+
+def _prune(cache_root: Path, keep: int) -> None:
+    done = [p for p in cache_root.iterdir() if p.is_dir() and not p.name.endswith(".partial")]
+    for old in sorted(done, key=lambda p: p.stat().st_mtime, reverse=True)[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def synthesize(out_dir: Path, context: dict[str, str]) -> Path:

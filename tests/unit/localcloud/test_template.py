@@ -198,3 +198,16 @@ def test_literal_segment_wins_over_a_parameter() -> None:
     gateway = Gateway(template, {"ApiFn": "api", "PrefillFn": "prefill", "AuthFn": "auth"}, Lambda(), "r", "1")
     status, _, _ = gateway.handle("GET", "/applications/prefill", {}, b"", "127.0.0.1")
     assert status == 200 and calls == ["prefill"]
+
+
+def test_old_synthesized_assemblies_are_pruned(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from localcloud.template import _prune
+
+    for n in range(6):
+        (tmp_path / f"a{n}").mkdir()
+        os.utime(tmp_path / f"a{n}", (n, n))
+    (tmp_path / "b.123.partial").mkdir()
+    _prune(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a4", "a5", "b.123.partial"]
