@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from localcloud.template import find_getatt, resources_of_type
+from shared.messages import problem_body
 
 MAX_BODY = 1_000_000
 STAGE = "v1"
@@ -237,15 +238,8 @@ class Gateway:
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> tuple[int, dict[str, str], bytes]:
-    body = {
-        "type": f"urn:tax-cabinet:problem:{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "errors": [],
-    }
-    return status, {"Content-Type": "application/problem+json"}, json.dumps(body, ensure_ascii=False).encode()
+    body = json.dumps(problem_body(status, code, title, detail), ensure_ascii=False).encode()
+    return status, {"Content-Type": "application/problem+json"}, body
 
 
 LocalRoute = Any  # callable(method, path, body, headers) -> (status, headers, body) | None

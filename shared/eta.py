@@ -27,7 +27,6 @@ CEILINGS: dict[Stage, timedelta] = {
 REVIEW_WORKING_DAYS = 3  # manual review, seed: 1-3 working days
 # What is still ahead when an application is in a stage (the stage itself first).
 _AHEAD: dict[Stage, tuple[Stage, ...]] = {
-    Stage.SUBMITTED: (Stage.FNS_CHECK, Stage.ACTIVATION),
     Stage.CONTACT_CONFIRMATION: (Stage.CONTACT_CONFIRMATION, Stage.FNS_CHECK, Stage.ACTIVATION),
     Stage.FNS_CHECK: (Stage.FNS_CHECK, Stage.ACTIVATION),
     Stage.INN_LOOKUP: (Stage.INN_LOOKUP, Stage.FNS_CHECK, Stage.ACTIVATION),

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from shared.messages import PROBLEM_DETAILS, PROBLEM_TITLES
+from shared.messages import PROBLEM_DETAILS, PROBLEM_TITLES, problem_body
 from shared.models import FieldError
 
 PROBLEM_JSON = "application/problem+json"
@@ -42,15 +42,14 @@ def problem(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response[str]:
-    body: dict[str, Any] = {
-        "type": f"urn:tax-cabinet:problem:{code}",
-        "title": PROBLEM_TITLES.get(code, code),
-        "status": status,
-        "detail": detail or PROBLEM_DETAILS.get(code, PROBLEM_TITLES.get(code, code)),
-        "code": code,
-        "errors": [e.model_dump() for e in errors or []],
+    body = problem_body(
+        status,
+        code,
+        PROBLEM_TITLES.get(code, code),
+        detail or PROBLEM_DETAILS.get(code, PROBLEM_TITLES.get(code, code)),
+        [e.model_dump() for e in errors or []],
         **(extra or {}),
-    }
+    )
     return Response(
         status_code=status,
         content_type=PROBLEM_JSON,

@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from shared.errors import ConcurrentUpdate
+from shared.errors import ApplicationNotFound, ConcurrentUpdate
 from shared.models import Application, HistoryEntry, Stage, Status
 from shared.ports import ApplicationRepository, Transition
+
+
+def load(repo: ApplicationRepository, application_id: str) -> Application:
+    """The application a workflow task works on; its absence is an error the task's Catch records."""
+    app = repo.get(application_id)
+    if app is None:
+        raise ApplicationNotFound(application_id)
+    return app
 
 
 def on_fresh(

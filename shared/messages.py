@@ -6,6 +6,8 @@ One table, so a code always carries the same message and the same fix wherever i
 
 from __future__ import annotations
 
+from typing import Any
+
 FIELD_MESSAGES: dict[str, str] = {
     "missing_field": "Обязательное поле не заполнено.",
     "invalid_type": "Значение имеет неверный тип.",
@@ -30,6 +32,22 @@ FIELD_MESSAGES: dict[str, str] = {
     "address_format": "Укажите адрес регистрации (не короче 5 символов).",
     "channel_not_allowed": "Этот канал подачи недоступен для данного запроса.",
 }
+
+
+def problem_body(
+    status: int, code: str, title: str, detail: str, errors: list[dict[str, Any]] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """An RFC 9457 problem with our stable `code` and field `errors` (the API, API Gateway's own
+    responses and the local gateway all answer with this shape)."""
+    return {
+        "type": f"urn:tax-cabinet:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "errors": errors or [],
+        **extra,
+    }
 
 
 def field_message(code: str) -> str:

@@ -56,7 +56,6 @@ class Status(StrEnum):
 
 
 class Stage(StrEnum):
-    SUBMITTED = "submitted"
     CONTACT_CONFIRMATION = "contact_confirmation"
     INN_LOOKUP = "inn_lookup"
     FNS_CHECK = "fns_check"

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from shared.contact import confirm_action
 from shared.errors import DuplicateApplication, DuplicatePartnerRequest, InvalidApplication
 from shared.messages import field_message
 from shared.models import Application, Channel, FieldError, HistoryEntry, Stage, Status
@@ -105,8 +106,6 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         warnings=warnings,
     )
     if confirm_contact:
-        from shared.contact import confirm_action
-
         app = app.model_copy(update={"required_actions": [confirm_action(app)]})
     history = HistoryEntry(
         status=Status.IN_PROGRESS,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.errors import ApplicationNotFound, ConcurrentUpdate, DuplicateApplication, TransientStorageError
-from shared.lifecycle import advance
+from shared.errors import ConcurrentUpdate, DuplicateApplication, TransientStorageError
+from shared.lifecycle import advance, load
 from shared.messages import MISMATCHES, REJECTIONS
-from shared.models import Application, ApplicationBody, RejectionReason, RequiredAction, Stage, Status
+from shared.models import ApplicationBody, RejectionReason, RequiredAction, Stage, Status
 from shared.ports import ApplicationRepository, Clock, FnsRecord, FnsRegistry, InnQuery, KeyedHasher
 
 CABINET_FEATURES = ("declarations", "statements", "payments", "notifications")
@@ -58,16 +58,9 @@ class StepDeps:
     clock: Clock
 
 
-def _load(deps: StepDeps, application_id: str) -> Application:
-    app = deps.repo.get(application_id)
-    if app is None:
-        raise ApplicationNotFound(application_id)
-    return app
-
-
 def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
     """Check the applicant against the registry; returns `match`, `mismatch` or `not_found`."""
-    app = _load(deps, application_id)
+    app = load(deps.repo, application_id)
     if app.verification_outcome:
         return app.verification_outcome
     assert app.body.inn is not None
@@ -127,14 +120,14 @@ def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
         )
         return "match"
     except ConcurrentUpdate:
-        again = _load(deps, application_id)
+        again = load(deps.repo, application_id)
         if again.verification_outcome:
             return again.verification_outcome
         raise TransientStorageError("application changed during verification") from None
 
 
 def activate(deps: StepDeps, application_id: str) -> str:
-    app = _load(deps, application_id)
+    app = load(deps.repo, application_id)
     if app.status is Status.READY:
         return "ready"
     now = deps.clock.now()
@@ -150,7 +143,7 @@ def activate(deps: StepDeps, application_id: str) -> str:
             cabinet={"features": list(CABINET_FEATURES), "activated_at": now.isoformat()},
         )
     except ConcurrentUpdate:
-        if _load(deps, application_id).status is Status.READY:
+        if load(deps.repo, application_id).status is Status.READY:
             return "ready"
         raise TransientStorageError("application changed during activation") from None
     return "ready"
@@ -182,7 +175,7 @@ def record_failure(deps: StepDeps, application_id: str, error: str) -> str:
 
 def lookup_submit(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
     """Ask FNS for the applicant's INN by passport (no INN given); idempotent on retry."""
-    app = _load(deps, application_id)
+    app = load(deps.repo, application_id)
     if app.body.inn or app.inn_request_id:
         return app.inn_request_id or ""
     body = app.body
@@ -222,7 +215,7 @@ def lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, applicati
 
 
 def _lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, application_id: str) -> str:
-    app = _load(deps, application_id)
+    app = load(deps.repo, application_id)
     if app.body.inn:
         return "found"
     if app.status is not Status.IN_PROGRESS or not app.inn_request_id:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.contact import abandon, workflow_waits
-from shared.errors import ApplicationNotFound
+from shared.lifecycle import load
 from shared.observability import get_logger
 from shared.tasks import TaskInput, task_input
 from shared.wiring import contact_deps
@@ -30,9 +30,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     task_input(event, logger)
     task = ContactTask.model_validate(event)
     deps = contact_deps()
-    app = deps.repo.get(task.application_id)
-    if app is None:
-        raise ApplicationNotFound(task.application_id)
+    app = load(deps.repo, task.application_id)
     if task.action == "abandoned":
         abandon(deps, app)
     else:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.errors import ApplicationNotFound
+from shared.lifecycle import load
 from shared.observability import get_logger
 from shared.review import await_documents, await_review
 from shared.tasks import TaskInput, task_input
@@ -30,9 +30,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     task_input(event, logger)
     task = ReviewTask.model_validate(event)
     deps = review_deps()
-    app = deps.repo.get(task.application_id)
-    if app is None:
-        raise ApplicationNotFound(task.application_id)
+    app = load(deps.repo, task.application_id)
     if task.action == "await_documents":
         await_documents(deps, app, task.task_token)
     else:

@@ -12,6 +12,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.components.nag import acknowledge
+from shared.messages import problem_body
 
 STAGE = "v1"
 
@@ -31,17 +32,7 @@ APPLICATION_ROUTES = (
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> str:
-    return json.dumps(
-        {
-            "type": f"urn:tax-cabinet:problem:{code}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "code": code,
-            "errors": [],
-        },
-        ensure_ascii=False,
-    )
+    return json.dumps(problem_body(status, code, title, detail), ensure_ascii=False)
 
 
 class Api(Construct):

@@ -180,7 +180,8 @@ class Functions(Construct):
             self._grant_items(fn, with_indexes=False)
         self._grant_items(self.deadline_sweep, with_indexes=True)  # the status index finds the stale ones
         events.Rule(
-            self, "DeadlineSweepSchedule",
+            self,
+            "DeadlineSweepSchedule",
             description="Hourly: applications not finished in 15 days open a support ticket",
             schedule=events.Schedule.rate(Duration.hours(1)),
             targets=[targets.LambdaFunction(self.deadline_sweep, retry_attempts=2)],
