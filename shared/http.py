@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from shared.journal import Accessor, ActorRole
 from shared.messages import PROBLEM_DETAILS, PROBLEM_TITLES, problem_body
 from shared.models import FieldError
 
@@ -26,11 +27,21 @@ class Caller:
     def is_operator(self) -> bool:
         return "operator" in self.roles
 
+    source_ip: str = ""
+
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> Caller:
-        ctx = (event.get("requestContext") or {}).get("authorizer") or {}
+        context = event.get("requestContext") or {}
+        ctx = context.get("authorizer") or {}
         roles = frozenset(r for r in str(ctx.get("roles") or "").split(",") if r)
-        return cls(sub=str(ctx.get("sub") or ""), level=str(ctx.get("level") or ""), roles=roles)
+        ip = str((context.get("identity") or {}).get("sourceIp") or "")
+        return cls(sub=str(ctx.get("sub") or ""), level=str(ctx.get("level") or ""), roles=roles, source_ip=ip)
+
+    @property
+    def accessor(self) -> Accessor:
+        """The caller as the access journal names them (an operator by id, a citizen by sub)."""
+        role = ActorRole.OPERATOR if self.is_operator else ActorRole.CITIZEN
+        return Accessor(role=role, actor_id=self.sub, source=f"api {self.source_ip}".strip())
 
 
 def problem(

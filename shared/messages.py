@@ -131,3 +131,34 @@ PROBLEM_DETAILS: dict[str, str] = {
     "no_code_pending": "Контакт уже подтверждён или заявление на другом этапе.",
     "resend_too_soon": "Подождите до конца минуты (см. заголовок Retry-After) и запросите код снова.",
 }
+
+# Support tickets (shared/tickets.py).
+TICKET_STATUS_LABELS: dict[str, str] = {
+    "open": "Открыто",
+    "in_progress": "В работе",
+    "answered": "Дан ответ",
+    "resolved": "Решено",
+}
+FIELD_MESSAGES.update(
+    {
+        "description_length": "Опишите проблему: от 10 до 4000 символов.",
+        "message_length": "Сообщение — от 1 до 4000 символов.",
+        "screenshot_type": "Снимок экрана принимается в формате PNG или JPEG.",
+        "screenshot_size": "Размер снимка экрана — от 1 байта до 5 МБ.",
+        "application_not_found": (
+            "Заявление с таким номером не найдено среди ваших заявлений: проверьте номер или не указывайте его."
+        ),
+    }
+)
+PROBLEM_TITLES.update(
+    {
+        "ticket_closed": "Обращение закрыто",
+        "ticket_changed": "Обращение изменилось",
+    }
+)
+PROBLEM_DETAILS.update(
+    {
+        "ticket_closed": "Вопрос по закрытому обращению задайте в новом обращении.",
+        "ticket_changed": "Обращение только что изменил кто-то ещё: откройте его заново и повторите действие.",
+    }
+)

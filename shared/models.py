@@ -235,6 +235,7 @@ class Application(BaseModel):
     version: int = 1
     body: ApplicationBody
     inn_hash: str | None = None
+    snils_hash: str | None = None  # keyed hash: an office or partner application finds its citizen
     required_actions: list[RequiredAction] = []
     rejection_reasons: list[RejectionReason] = []
     mismatches: list[str] = []

@@ -56,6 +56,12 @@ class ApplicationRepository(Protocol):
 
     def list_review_queue(self, limit: int, next_token: str | None) -> Page: ...
 
+    def list_claimable(self, snils_hash: str, limit: int) -> list[Application]:
+        """Applications submitted for this SNILS (office, partner) that no citizen owns yet."""
+
+    def claim(self, application_id: str, owner_sub: str, snils_hash: str) -> bool:
+        """Make `owner_sub` the owner if the application is still unowned and carries this SNILS hash."""
+
     def list_created_before(self, partition: str, cutoff: datetime, limit: int, next_token: str | None) -> Page:
         """Applications of a status (or queue) partition created before `cutoff`."""
 

@@ -16,6 +16,7 @@ from shared.contact import confirm_action
 from shared.errors import DuplicateApplication, DuplicatePartnerRequest, InvalidApplication
 from shared.messages import field_message
 from shared.models import Application, Channel, FieldError, HistoryEntry, Stage, Status
+from shared.office import snils_lookup_key
 from shared.ports import ApplicationRepository, Clock, KeyedHasher, WorkflowStarter
 from shared.validation import parse_application
 
@@ -99,6 +100,8 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         updated_at=now,
         body=body,
         inn_hash=deps.hasher.digest(body.inn) if body.inn else None,  # no INN: found by passport later
+        # No account behind an office or partner submission: the citizen claims it by SNILS.
+        snils_hash=None if origin.owner_sub else snils_lookup_key(deps.hasher, body.snils),
         partner_id=origin.partner_id,
         request_id=origin.request_id,
         operator_id=origin.operator_id,
@@ -112,6 +115,7 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         stage=stage,
         at=now,
         note="Заявление принято: все поля прошли проверку. "
+        + ("Личность заявителя установлена сотрудником налоговой инспекции. " if channel is Channel.OFFICE else "")
         + ("Отправляем код подтверждения." if confirm_contact else "Идёт сверка с реестром ФНС."),
         actor=origin.operator_id or origin.partner_id or "citizen",
     )

@@ -19,6 +19,7 @@ from shared.workflow_steps import StepDeps
 
 if TYPE_CHECKING:
     from shared.adapters.dynamodb import DynamoApplicationRepository
+    from shared.adapters.dynamodb_journal import DynamoAccessJournal
     from shared.adapters.fns_http import HttpFnsRegistry
     from shared.adapters.kms_hasher import KmsKeyedHasher
     from shared.contact import ContactDeps
@@ -36,6 +37,13 @@ def repository() -> DynamoApplicationRepository:
     from shared.adapters.dynamodb import DynamoApplicationRepository
 
     return DynamoApplicationRepository(settings(StorageSettings).table_name)
+
+
+@cache
+def journal() -> DynamoAccessJournal:
+    from shared.adapters.dynamodb_journal import DynamoAccessJournal
+
+    return DynamoAccessJournal(settings(StorageSettings).table_name)
 
 
 def step_deps() -> StepDeps:
@@ -109,5 +117,5 @@ def contact_deps() -> ContactDeps:
 
 def reset() -> None:
     """Tests swap environments between cases."""
-    for cached in (repository, submission_deps, fns_registry, contact_deps, lookup_hasher, review_deps):
+    for cached in (repository, journal, submission_deps, fns_registry, contact_deps, lookup_hasher, review_deps):
         cached.cache_clear()

@@ -168,6 +168,16 @@ class InMemoryRepository:
     def list_by_inn_hash(self, inn_hash: str, limit: int, next_token: str | None) -> Page:
         return self._page([a for a in self.apps.values() if a.inn_hash == inn_hash][:limit])
 
+    def list_claimable(self, snils_hash: str, limit: int) -> list[Application]:
+        return [a for a in self.apps.values() if a.owner_sub is None and a.snils_hash == snils_hash][:limit]
+
+    def claim(self, application_id: str, owner_sub: str, snils_hash: str) -> bool:
+        app = self.apps[application_id]
+        if app.owner_sub is not None or app.snils_hash != snils_hash:
+            return False
+        self.apps[application_id] = app.model_copy(update={"owner_sub": owner_sub, "version": app.version + 1})
+        return True
+
 
 class FakeFns:
     def __init__(self, records: dict[str, FnsRecord] | None = None, failures: int = 0) -> None:
@@ -215,3 +225,28 @@ class FakeDocumentStore:
 
     def presign_download(self, key: str, expires_seconds: int) -> str:
         return f"https://bucket.test/{key}?expires={expires_seconds}"
+
+
+class InMemoryJournal:
+    def __init__(self) -> None:
+        from shared.journal import AccessEntry
+
+        self.entries: list[AccessEntry] = []
+
+    def record(self, entries) -> None:  # type: ignore[no-untyped-def]
+        self.entries.extend(entries)
+
+    def list(self, subject_sub: str, limit: int, next_token: str | None):  # type: ignore[no-untyped-def]
+        from shared.journal import JournalPage
+
+        mine = sorted((e for e in self.entries if e.subject_sub == subject_sub), key=lambda e: e.at, reverse=True)
+        start = int(next_token or 0)
+        page = mine[start : start + limit]
+        more = start + limit < len(mine)
+        return JournalPage(items=page, next_token=str(start + limit) if more else None)
+
+    def reassign(self, from_subject: str, to_subject: str) -> int:
+        moved = [e for e in self.entries if e.subject_sub == from_subject]
+        self.entries = [e for e in self.entries if e.subject_sub != from_subject]
+        self.entries.extend(e.model_copy(update={"subject_sub": to_subject}) for e in moved)
+        return len(moved)

@@ -21,6 +21,7 @@ from shared.errors import (
     InvalidPageToken,
 )
 from shared.http import Caller, json_response, problem
+from shared.journal import AccessAction, creation_entry, entries
 from shared.messages import field_message
 from shared.models import Application, Channel, FieldError, Status
 from shared.observability import get_logger
@@ -29,7 +30,7 @@ from shared.review import ReviewProblem
 from shared.submission import Origin, submit
 from shared.validation import parse_contacts
 from shared.views import status_view
-from shared.wiring import contact_deps, repository, review_deps, submission_deps
+from shared.wiring import contact_deps, journal, repository, review_deps, submission_deps
 
 logger = get_logger()
 app = APIGatewayRestResolver()
@@ -59,6 +60,14 @@ _MEASURED: dict[str, Any] = {"at": 0.0, "times": {}}
 _MEASURED_TTL_SECONDS = 60
 
 
+def _journal(caller: Caller, action: AccessAction, apps: list[Application], resource: str = "application") -> None:
+    """Every read or change of a citizen's application lands in their access journal."""
+    from datetime import UTC, datetime
+
+    targets = [(a.owner_sub, a.application_id) for a in apps]
+    journal().record(entries(caller.accessor, action, resource, targets, datetime.now(UTC)))
+
+
 def _measured() -> dict[str, tuple[int, float]]:
     """Measured stage times for expected completion, re-read at most once a minute per container."""
     now = time.monotonic()
@@ -70,6 +79,10 @@ def _measured() -> dict[str, tuple[int, float]]:
 def _create(raw: Any, caller: Caller, correlation_id: str) -> dict[str, Any]:
     deps = submission_deps()
     result = submit(raw, _origin(caller), deps, correlation_id)
+    created = result.application
+    journal().record(
+        [creation_entry(caller.accessor, "application", created.application_id, created.owner_sub, created.created_at)]
+    )
     view = status_view(result.application, deps.repo.history(result.application.application_id), _measured())
     return {"status": 202, "body": view.model_dump(mode="json")}
 
@@ -135,24 +148,53 @@ def _page_body(page: Page) -> dict[str, Any]:
     }
 
 
+def _person() -> dict[str, Any] | None:
+    """The identity provider's record of the caller (asked with the caller's own token)."""
+    from shared.adapters.idp_http import HttpIdentityProvider
+    from shared.config import PrefillSettings, settings
+
+    header = next((v for k, v in (app.current_event.headers or {}).items() if k.lower() == "authorization"), "")
+    token = header.partition(" ")[2].strip()
+    return HttpIdentityProvider(settings(PrefillSettings).idp_userinfo_url).person(token)
+
+
+def _claim_office_applications(caller: Caller) -> list[str]:
+    """Applications an operator or a partner submitted for this citizen become theirs (by SNILS)."""
+    from datetime import UTC, datetime
+
+    from shared.adapters.idp_http import IdentityProviderUnavailable
+    from shared.office import ClaimDeps, claim_for
+
+    if caller.is_operator or caller.level != "confirmed":
+        return []
+    try:
+        person = _person()
+    except IdentityProviderUnavailable:
+        logger.warning("identity provider unavailable: office applications not matched this time")
+        return []
+    deps = ClaimDeps(repo=repository(), hasher=submission_deps().hasher, journal=journal())
+    return claim_for(deps, caller.sub, person, datetime.now(UTC))
+
+
 @app.get("/applications")
 def list_applications() -> Response[str]:
     caller = _caller()
     token = app.current_event.get_query_string_value("next_token")
-    return json_response(200, _page_body(repository().list_by_owner(caller.sub, _limit(), token)))
+    if token is None:
+        _claim_office_applications(caller)
+    page = repository().list_by_owner(caller.sub, _limit(), token)
+    _journal(caller, AccessAction.READ, page.items)
+    return json_response(200, _page_body(page))
 
 
 @app.get("/applications/prefill")
 def get_prefill() -> Response[str]:
     """Registered before /applications/<id> so that `prefill` is never taken for an id."""
-    from shared.adapters.idp_http import HttpIdentityProvider, IdentityProviderUnavailable
-    from shared.config import PrefillSettings, settings
+    from shared.adapters.idp_http import IdentityProviderUnavailable
     from shared.prefill import prefill
 
-    header = next((v for k, v in (app.current_event.headers or {}).items() if k.lower() == "authorization"), "")
-    token = header.partition(" ")[2].strip()
     try:
-        person = HttpIdentityProvider(settings(PrefillSettings).idp_userinfo_url).person(token)
+        person = _person()
     except IdentityProviderUnavailable:
         return problem(502, "identity_provider_unavailable")
     return json_response(200, prefill(person).model_dump())
@@ -163,8 +205,11 @@ def get_application(application_id: str) -> Response[str]:
     caller = _caller()
     repo = repository()
     found = repo.get(application_id)
+    if found is not None and found.owner_sub is None and application_id in _claim_office_applications(caller):
+        found = repo.get(application_id)
     if found is None or not (caller.is_operator or (found.owner_sub and found.owner_sub == caller.sub)):
         raise ApplicationNotFound(application_id)
+    _journal(caller, AccessAction.READ, [found])
     view = status_view(found, repo.history(application_id), _measured())
     return json_response(200, view.model_dump(mode="json"))
 
@@ -199,6 +244,7 @@ def confirm_contact(application_id: str) -> Response[str]:
             [FieldError(field="code", code="missing_field", message="Введите код из SMS или письма.")]
         )
     updated = confirm(contact_deps(), found, code.strip())
+    _journal(_caller(), AccessAction.CHANGE, [updated])
     view = status_view(updated, repository().history(application_id), _measured())
     return json_response(200, view.model_dump(mode="json"))
 
@@ -219,6 +265,7 @@ def change_contacts(application_id: str) -> Response[str]:
     found = _owned(application_id)
     changes = parse_contacts(_body())
     updated = change(contact_deps(), found, changes)
+    _journal(_caller(), AccessAction.CHANGE, [updated])
     view = status_view(updated, repository().history(application_id), _measured())
     return json_response(200, view.model_dump(mode="json"))
 
@@ -229,6 +276,7 @@ def upload_document(application_id: str) -> Response[str]:
 
     found = _owned(application_id)
     document, upload = request_upload(review_deps(), found, parse_document_request(_body()))
+    _journal(_caller(), AccessAction.CREATE, [found], resource="document")
     return json_response(
         201,
         {
@@ -289,6 +337,7 @@ def decide_review(application_id: str) -> Response[str]:
 
         activate(step_deps(), application_id)
         updated = repository().get(application_id) or updated
+    _journal(operator, AccessAction.CHANGE, [updated])
     view = status_view(updated, repository().history(application_id), _measured())
     return json_response(200, view.model_dump(mode="json"))
 
@@ -307,6 +356,7 @@ def operator_search() -> Response[str]:
         if queue != "review":
             raise InvalidApplication([FieldError(field="queue", code="invalid_value", message="Очередь: review.")])
         page = repo.list_review_queue(_limit(), token)
+        _journal(caller, AccessAction.READ, page.items)
         return json_response(200, {"items": [_review_item(a) for a in page.items], "next_token": page.next_token})
     if inn:
         code = identifiers.inn_error(inn)
@@ -323,6 +373,7 @@ def operator_search() -> Response[str]:
         raise InvalidApplication(
             [FieldError(field="status", code="missing_field", message="Укажите status или inn для поиска.")]
         )
+    _journal(caller, AccessAction.READ, page.items)
     return json_response(200, _page_body(page))
 
 

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.errors import DuplicateApplication, InvalidApplication
-from shared.models import Channel
+from shared.models import Application, Channel
 from shared.observability import get_logger
 from shared.submission import Origin, submit
 from shared.wiring import submission_deps
@@ -62,6 +62,16 @@ def _dead_letter(record: SQSRecord, reason: str, detail: str, message: PartnerMe
     )
 
 
+def _journal_creation(application: Application, partner_id: str) -> None:
+    """Recorded on every delivery with a fixed key, so a redelivery after a failed write heals it."""
+    from shared.journal import Accessor, ActorRole, creation_entry
+    from shared.wiring import journal
+
+    partner = Accessor(role=ActorRole.PARTNER, actor_id=partner_id, source=f"sqs:{partner_id}")
+    app = application
+    journal().record([creation_entry(partner, "application", app.application_id, app.owner_sub, app.created_at)])
+
+
 def record_handler(record: SQSRecord) -> str | None:
     try:
         message = PartnerMessage.model_validate(json.loads(record.body or ""))
@@ -88,6 +98,7 @@ def record_handler(record: SQSRecord) -> str | None:
     except DuplicateApplication:
         _dead_letter(record, "duplicate_application", "an application for this INN is already active", message)
         return None
+    _journal_creation(result.application, message.partner_id)
     logger.info(
         "partner application accepted",
         extra={

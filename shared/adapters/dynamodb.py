@@ -90,6 +90,9 @@ def _app_attrs(app: Application) -> dict[str, Any]:
     if app.owner_sub:
         data["gsi1pk"] = f"OWNER#{app.owner_sub}"
         data["gsi1sk"] = f"{data['created_at']}#{app.application_id}"
+    elif app.snils_hash:  # submitted for a citizen (office, partner) who has not signed in yet
+        data["gsi1pk"] = f"CLAIM#{app.snils_hash}"
+        data["gsi1sk"] = f"{data['created_at']}#{app.application_id}"
     # The operators' review queue shares the status index: waiting for a decision is its own key.
     in_review = app.stage is Stage.REVIEW and app.status is Status.IN_PROGRESS
     data["gsi2pk"] = "QUEUE#review" if in_review else f"STATUS#{app.status.value}"
@@ -393,6 +396,29 @@ class DynamoApplicationRepository:
 
     def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> Page:
         return self._page("gsi1", "gsi1pk", f"OWNER#{owner_sub}", limit, next_token, newest_first=True)
+
+    def list_claimable(self, snils_hash: str, limit: int) -> list[Application]:
+        return self._page("gsi1", "gsi1pk", f"CLAIM#{snils_hash}", limit, None, newest_first=True).items
+
+    def claim(self, application_id: str, owner_sub: str, snils_hash: str) -> bool:
+        """Give an unowned application to its citizen; the version bump makes a concurrent
+        full-item writer (a workflow step holding the old item) re-read instead of undoing it."""
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=_to_item(app_key(application_id)),
+                UpdateExpression="SET owner_sub = :sub, gsi1pk = :owner, version = version + :one",
+                ConditionExpression="attribute_not_exists(owner_sub) AND snils_hash = :h",
+                ExpressionAttributeValues=_to_item(
+                    {":sub": owner_sub, ":owner": f"OWNER#{owner_sub}", ":one": 1, ":h": snils_hash}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            _raise_transient(error)
+            raise
+        return True
 
     def list_by_status(self, status: str, limit: int, next_token: str | None) -> Page:
         return self._page("gsi2", "gsi2pk", f"STATUS#{status}", limit, next_token, newest_first=False)

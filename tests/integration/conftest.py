@@ -97,6 +97,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
             "POWERTOOLS_SERVICE_NAME": "tax-cabinet",
             "FNS_BASE_URL": "http://127.0.0.1:9/fns",
             "FNS_TIMEOUT_SECONDS": "2",
+            "IDP_USERINFO_URL": "http://127.0.0.1:9/userinfo",  # refused at once: no person known
             "EMAIL_SENDER": "no-reply@nalog-cabinet.example",
         }
         for name, value in env.items():

@@ -1,0 +1,100 @@
+"""The access journal in the applications table: `JOURNAL#<sub>` / `<at>#<entry id>`, with a TTL.
+
+Newest first is a reverse query on the sort key; the page token is the last key, opaque to clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.adapters.dynamodb import _decode_token, _encode_token, _from_item, _raise_transient, _to_item
+from shared.aws import client
+from shared.errors import InvalidPageToken, TransientStorageError
+from shared.journal import RETENTION, AccessEntry, JournalPage
+
+_BATCH = 25
+
+
+def _item(entry: AccessEntry) -> dict[str, Any]:
+    data = entry.model_dump(mode="json")
+    stamp = data["at"].replace("+00:00", "Z")
+    data.update(
+        {
+            "pk": f"JOURNAL#{entry.subject_sub}",
+            "sk": f"{stamp}#{entry.entry_id}",
+            "entity": "access",
+            "ttl": int((entry.at + RETENTION).timestamp()),
+        }
+    )
+    return data
+
+
+class DynamoAccessJournal:
+    def __init__(self, table_name: str) -> None:
+        self._table = table_name
+
+    @property
+    def _ddb(self) -> Any:
+        return client("dynamodb")
+
+    def record(self, entries: Sequence[AccessEntry]) -> None:
+        for start in range(0, len(entries), _BATCH):
+            self._write([{"PutRequest": {"Item": _to_item(_item(e))}} for e in entries[start : start + _BATCH]])
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        pending = {self._table: requests}
+        for _ in range(5):
+            try:
+                response = self._ddb.batch_write_item(RequestItems=pending)
+            except ClientError as error:
+                _raise_transient(error)
+                raise
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return
+        raise TransientStorageError("journal entries left unprocessed")
+
+    def list(self, subject_sub: str, limit: int, next_token: str | None) -> JournalPage:
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": _to_item({":pk": f"JOURNAL#{subject_sub}"}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if next_token:
+            start = _decode_token(next_token)
+            if start.get("pk", {}).get("S") != f"JOURNAL#{subject_sub}":
+                raise InvalidPageToken()  # a token from someone else's journal
+            params["ExclusiveStartKey"] = start
+        try:
+            response = self._ddb.query(**params)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ValidationException" and next_token:
+                raise InvalidPageToken() from None
+            _raise_transient(error)
+            raise
+        items = [AccessEntry.model_validate(_from_item(i)) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return JournalPage(items=items, next_token=_encode_token(last) if last else None)
+
+    def reassign(self, from_subject: str, to_subject: str) -> int:
+        moved = 0
+        token: str | None = None
+        while True:
+            page = self.list(from_subject, 100, token)
+            if page.items:
+                self.record([e.model_copy(update={"subject_sub": to_subject}) for e in page.items])
+                keys = [
+                    {"DeleteRequest": {"Key": _to_item({k: v for k, v in _item(e).items() if k in ("pk", "sk")})}}
+                    for e in page.items
+                ]
+                for start in range(0, len(keys), _BATCH):
+                    self._write(keys[start : start + _BATCH])
+                moved += len(page.items)
+            if page.next_token is None:
+                return moved
+            token = None  # the moved entries are gone: start again from the newest

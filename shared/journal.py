@@ -1,0 +1,156 @@
+"""The access journal: who read or changed a citizen's data, when, what and from where.
+
+152-FZ asks for an audit of every access and the seed promises the citizen a journal they can
+read. An entry names the resource by its id and kind only, never its contents, so the journal
+itself holds no personal data; it is keyed by the citizen's `sub` and expires after the
+retention period (3 years, the limitation period for such claims).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+RETENTION = timedelta(days=3 * 365)
+
+
+class ActorRole(StrEnum):
+    CITIZEN = "citizen"
+    OPERATOR = "operator"
+    PARTNER = "partner"
+    SYSTEM = "system"
+
+
+class AccessAction(StrEnum):
+    READ = "read"
+    CREATE = "create"
+    CHANGE = "change"
+
+
+ACTION_LABELS = {
+    AccessAction.READ: "просмотр",
+    AccessAction.CREATE: "создание",
+    AccessAction.CHANGE: "изменение",
+}
+ROLE_LABELS = {
+    ActorRole.CITIZEN: "вы",
+    ActorRole.OPERATOR: "сотрудник налоговой службы",
+    ActorRole.PARTNER: "партнёр",
+    ActorRole.SYSTEM: "система",
+}
+RESOURCE_LABELS = {
+    "application": "заявление",
+    "application_list": "список заявлений",
+    "document": "документ",
+    "ticket": "обращение в поддержку",
+    "change_request": "заявка на изменение данных",
+    "profile": "профиль",
+}
+
+
+class AccessEntry(BaseModel):
+    """One access. `actor_id` is a `sub`, an operator's id or a partner id: pseudonymous ids only."""
+
+    entry_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    subject_sub: str
+    at: datetime
+    actor_role: ActorRole
+    actor_id: str
+    action: AccessAction
+    resource: str
+    resource_id: str
+    source: str  # "api" with the client's IP, or "sqs:<partner_id>", or "workflow"
+
+    def view(self) -> dict[str, object]:
+        """What the citizen reads: the same fields, plus Russian labels."""
+        return {
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "actor_role": self.actor_role.value,
+            "actor": ROLE_LABELS[self.actor_role],
+            "actor_id": self.actor_id if self.actor_role is not ActorRole.CITIZEN else None,
+            "action": self.action.value,
+            "action_label": ACTION_LABELS[self.action],
+            "resource": self.resource,
+            "resource_label": RESOURCE_LABELS.get(self.resource, self.resource),
+            "resource_id": self.resource_id,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class JournalPage:
+    items: list[AccessEntry]
+    next_token: str | None
+
+
+class AccessJournal(Protocol):
+    def record(self, entries: Sequence[AccessEntry]) -> None:
+        """Append entries (all land or the call raises: an access without its record is a fault)."""
+
+    def list(self, subject_sub: str, limit: int, next_token: str | None) -> JournalPage:
+        """A citizen's entries, newest first."""
+
+    def reassign(self, from_subject: str, to_subject: str) -> int:
+        """Move every entry of `from_subject` to `to_subject` (idempotent); how many moved."""
+
+
+@dataclass(frozen=True)
+class Accessor:
+    """Who is reading or changing, as the handler established it."""
+
+    role: ActorRole
+    actor_id: str
+    source: str
+
+
+def entries(
+    accessor: Accessor,
+    action: AccessAction,
+    resource: str,
+    targets: Sequence[tuple[str | None, str]],
+    at: datetime,
+) -> list[AccessEntry]:
+    """One entry per (citizen sub, resource id). A resource with no known citizen yet (an office
+    or partner application before its citizen signs in) is journaled under a pending subject and
+    handed to the citizen when they claim it (`AccessJournal.reassign`)."""
+    return [
+        AccessEntry(
+            subject_sub=subject or pending_subject(resource, resource_id),
+            at=at,
+            actor_role=accessor.role,
+            actor_id=accessor.actor_id,
+            action=action,
+            resource=resource,
+            resource_id=resource_id,
+            source=accessor.source,
+        )
+        for subject, resource_id in targets
+    ]
+
+
+def pending_subject(resource: str, resource_id: str) -> str:
+    return f"pending:{resource}:{resource_id}"
+
+
+def creation_entry(
+    accessor: Accessor, resource: str, resource_id: str, owner_sub: str | None, created_at: datetime
+) -> AccessEntry:
+    """The creation of a record, with a key fixed by the record: writing it again after a retried
+    request or a redelivered message replaces it instead of adding a second line."""
+    return AccessEntry(
+        entry_id=f"create-{resource_id}",
+        subject_sub=owner_sub or pending_subject(resource, resource_id),
+        at=created_at,
+        actor_role=accessor.role,
+        actor_id=accessor.actor_id,
+        action=AccessAction.CREATE,
+        resource=resource,
+        resource_id=resource_id,
+        source=accessor.source,
+    )
