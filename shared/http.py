@@ -76,3 +76,18 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
         body=json.dumps(payload, ensure_ascii=False, default=str),
         headers=headers,
     )
+
+
+def raw_problem(
+    status: int, code: str, headers: dict[str, str] | None = None, detail: str | None = None
+) -> dict[str, Any]:
+    """A problem as a finished proxy response, for answers given outside the resolver (its last
+    line of defence against an unhandled error: never a stack trace, or its data, to the client)."""
+    headers = headers or {}
+    response = problem(status, code, detail=detail, headers=headers)
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": PROBLEM_JSON, **headers},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

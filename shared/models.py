@@ -275,3 +275,4 @@ class StatusView(BaseModel):
     rejection_reasons: list[RejectionReason]
     history: list[HistoryView]
     warnings: list[FieldError] = []
+    submitted_by_operator: str | None = None  # the office channel: who keyed the application in

@@ -22,4 +22,5 @@ def status_view(
         rejection_reasons=app.rejection_reasons,
         history=[HistoryView(status=h.status, stage=h.stage, at=h.at, note=h.note) for h in history],
         warnings=app.warnings,
+        submitted_by_operator=app.operator_id,
     )

@@ -20,7 +20,7 @@ from shared.errors import (
     InvalidApplication,
     InvalidPageToken,
 )
-from shared.http import Caller, json_response, problem
+from shared.http import Caller, json_response, problem, raw_problem
 from shared.journal import AccessAction, creation_entry, entries
 from shared.messages import field_message
 from shared.models import Application, Channel, FieldError, Status
@@ -431,20 +431,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
     except Exception as error:  # the last line of defence: never a stack trace (or its data) to the client
         if type(error).__name__ == "IdempotencyAlreadyInProgressError":
-            return _raw_problem(409, "idempotency_conflict", {"Retry-After": "2"})
+            return raw_problem(409, "idempotency_conflict", {"Retry-After": "2"})
         if type(error).__name__ == "IdempotencyValidationError":
-            return _raw_problem(
+            return raw_problem(
                 422, "validation_failed", {}, detail="Этот Idempotency-Key уже использован с другим телом запроса."
             )
         logger.exception("unhandled error")
-        return _raw_problem(500, "internal_error", {})
+        return raw_problem(500, "internal_error", {})
 
-
-def _raw_problem(status: int, code: str, headers: dict[str, str], detail: str | None = None) -> dict[str, Any]:
-    response = problem(status, code, detail=detail, headers=headers)
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": response.headers.get("Content-Type", "application/problem+json"), **headers},
-        "body": response.body,
-        "isBase64Encoded": False,
-    }
