@@ -31,9 +31,11 @@ def _sources(folder: str) -> list[tuple[Path, str]]:
     return files
 
 
-def function_asset(folder: str) -> str:
-    """Prepare `.build/assets/<folder>-<hash>/` (once per content) and return its path."""
-    files = _sources(folder)
+def function_asset(folder: str, extra: dict[str, Path] | None = None) -> str:
+    """Prepare `.build/assets/<folder>-<hash>/` (once per content) and return its path.
+
+    `extra` adds files at the asset's root under the given names (a configured trust store)."""
+    files = _sources(folder) + [(path, name) for name, path in sorted((extra or {}).items())]
     digest = hashlib.sha256()
     for path, name in files:
         digest.update(name.encode())

@@ -52,7 +52,9 @@ def _inputs_digest(context: dict[str, str]) -> str:
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(ROOT)).encode())
                 digest.update(path.read_bytes())
-    for extra in (ROOT / "cdk.json", ROOT / "uv.lock", ROOT / ".build" / "layer" / ".stamp"):
+    trust_store = context.get("signed_xml_trust_store")  # packaged into a function's code
+    extras = [ROOT / "cdk.json", ROOT / "uv.lock", ROOT / ".build" / "layer" / ".stamp"]
+    for extra in [*extras, *([ROOT / trust_store] if trust_store else [])]:
         if extra.exists():
             digest.update(extra.read_bytes())
     return digest.hexdigest()[:20]

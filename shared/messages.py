@@ -108,6 +108,17 @@ PROBLEM_TITLES: dict[str, str] = {
     "code_expired": "Срок действия кода истёк",
     "no_code_pending": "Код подтверждения сейчас не ожидается",
     "resend_too_soon": "Новый код можно запросить раз в минуту",
+    "signed_xml_unavailable": "Приём подписанных заявлений сейчас не настроен",
+    "xml_malformed": "Документ не является заявлением в формате XML",
+    "signature_missing": "Документ не подписан",
+    "signature_invalid": "Подпись не прошла проверку",
+    "certificate_untrusted": "Сертификат подписи выдан не аккредитованным удостоверяющим центром",
+    "certificate_expired": "Сертификат подписи не действовал в момент подписания",
+    "signing_time_invalid": "Время подписания вне допустимого интервала",
+    "signer_mismatch": "Заявление подписано другим человеком",
+    "profile_not_found": "Личный кабинет ещё не подключён",
+    "documents_missing": "Загружены не все документы",
+    "change_request_closed": "Заявка уже рассмотрена",
 }
 
 PROBLEM_DETAILS: dict[str, str] = {
@@ -130,6 +141,7 @@ PROBLEM_DETAILS: dict[str, str] = {
     "code_expired": "Запросите новый код: он придёт на тот же телефон или почту.",
     "no_code_pending": "Контакт уже подтверждён или заявление на другом этапе.",
     "resend_too_soon": "Подождите до конца минуты (см. заголовок Retry-After) и запросите код снова.",
+    "signed_xml_unavailable": "Подайте заявление через форму на портале или в мобильном приложении.",
 }
 
 # Support tickets (shared/tickets.py).

@@ -27,6 +27,7 @@ from shared.models import Application, Channel, FieldError, Status
 from shared.observability import get_logger
 from shared.ports import Page
 from shared.review import ReviewProblem
+from shared.signed_xml import SignedXmlError
 from shared.submission import Origin, submit
 from shared.validation import parse_contacts
 from shared.views import status_view
@@ -134,6 +135,59 @@ def post_application() -> Response[str]:
         result = _create(raw, caller, correlation_id)
     logger.info("application submitted", extra={"application_id": result["body"]["application_id"]})
     return json_response(result["status"], result["body"], headers={"X-Correlation-Id": correlation_id})
+
+
+_SIGNED = Origin(allowed_channels=frozenset({Channel.SIGNED_XML}), default_channel=Channel.SIGNED_XML)
+
+
+def _trust_store() -> bytes | None:
+    """The packaged PEM bundle of CAs trusted for signed applications; None: the channel is closed."""
+    import os
+    from pathlib import Path
+
+    import shared
+
+    name = os.environ.get("SIGNED_XML_TRUST_STORE")
+    if not name:
+        return None
+    return (Path(shared.__file__).resolve().parent.parent / name).read_bytes()
+
+
+@app.post("/applications/signed")
+def post_signed_application() -> Response[str]:
+    """An XML application signed with the citizen's electronic signature (shared/signed_xml.py)."""
+    from datetime import UTC, datetime
+
+    from shared.signed_xml import verify_signed_application
+
+    caller = _caller()
+    if caller.is_operator:
+        return problem(403, "forbidden")
+    trust_store = _trust_store()
+    if trust_store is None:
+        return problem(503, "signed_xml_unavailable")
+    event = app.current_event
+    raw: str | bytes | None = event.decoded_body if event.is_base64_encoded else event.body
+    document = raw.encode() if isinstance(raw, str) else (raw or b"")
+    signed = verify_signed_application(document, trust_store, datetime.now(UTC))
+    correlation_id = _correlation_id()
+    logger.append_keys(correlation_id=correlation_id)
+    deps = submission_deps()
+    result = submit(signed.application, replace(_SIGNED, owner_sub=caller.sub), deps, correlation_id)
+    created = result.application
+    journal().record(
+        [creation_entry(caller.accessor, "application", created.application_id, created.owner_sub, created.created_at)]
+    )
+    logger.info(
+        "signed application submitted",
+        extra={
+            "application_id": created.application_id,
+            "signed_at": signed.signed_at.isoformat(),
+            **signed.signer.as_log(),
+        },
+    )
+    view = status_view(created, deps.repo.history(created.application_id), _measured())
+    return json_response(202, view.model_dump(mode="json"), headers={"X-Correlation-Id": correlation_id})
 
 
 def _limit() -> int:
@@ -383,6 +437,11 @@ def _invalid(error: InvalidApplication) -> Response[str]:
     return problem(status, "validation_failed", errors=error.errors)
 
 
+@app.exception_handler(SignedXmlError)
+def _signed_xml(error: SignedXmlError) -> Response[str]:
+    return problem(422, error.code, errors=[FieldError(field=error.field, code=error.code, message=error.message)])
+
+
 @app.exception_handler(DuplicateApplication)
 def _duplicate(error: DuplicateApplication) -> Response[str]:
     extra = {"existing_application_id": error.existing_id} if error.owner_sub == _caller().sub else {}
@@ -438,4 +497,3 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             )
         logger.exception("unhandled error")
         return raw_problem(500, "internal_error", {})
-

@@ -12,23 +12,10 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.components.nag import acknowledge
+from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES  # every route explicit (no {proxy+})
 from shared.messages import problem_body
 
 STAGE = "v1"
-
-# (path, method) → the function that owns the route; every route is explicit (no {proxy+}).
-APPLICATION_ROUTES = (
-    ("/applications", "POST"),
-    ("/applications", "GET"),
-    ("/applications/prefill", "GET"),
-    ("/applications/{id}", "GET"),
-    ("/applications/{id}/confirmation", "POST"),
-    ("/applications/{id}/confirmation/resend", "POST"),
-    ("/applications/{id}/contacts", "PATCH"),
-    ("/applications/{id}/documents", "POST"),
-    ("/operator/applications", "GET"),
-    ("/operator/applications/{id}/decision", "POST"),
-)
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> str:
@@ -43,8 +30,12 @@ class Api(Construct):
         *,
         authorizer_function: lambda_.IFunction,
         applications_function: lambda_.IFunction,
+        profile_function: lambda_.IFunction,
+        support_function: lambda_.IFunction | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Until the stack passes it: the support function is the applications function's sibling.
+        support_function = support_function or getattr(applications_function.node.scope, "support_api", None)
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN
         )
@@ -89,10 +80,15 @@ class Api(Construct):
         validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
-        integration = apigw.LambdaIntegration(applications_function)
-        for path, method in APPLICATION_ROUTES:
-            resource = self.rest_api.root.resource_for_path(path)
-            resource.add_method(method, integration, request_validator=validator)
+        for function, routes in (
+            (applications_function, APPLICATION_ROUTES),
+            (profile_function, PROFILE_ROUTES),
+            *([(support_function, SUPPORT_ROUTES)] if support_function is not None else []),
+        ):
+            integration = apigw.LambdaIntegration(function)
+            for path, method in routes:
+                resource = self.rest_api.root.resource_for_path(path)
+                resource.add_method(method, integration, request_validator=validator)
         for response_type, status, code, title, detail in (
             (
                 apigw.ResponseType.UNAUTHORIZED,

@@ -30,6 +30,7 @@ CONTEXT = {
     "idp_jwks_url": "https://idp.test/jwks.json",
     "idp_issuer": "https://idp.test/",
     "idp_audience": "tax-cabinet-test",
+    "signed_xml_trust_store": "localcloud/test_ca/ca.pem",
 }
 
 

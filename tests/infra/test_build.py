@@ -141,3 +141,18 @@ def test_old_code_folders_are_pruned_but_recent_ones_kept(tmp_path: Path) -> Non
         os.utime(folder, (long_ago, long_ago))
     packaging._prune("verify_inn", keep=keep)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["authorizer-1", "verify_inn-1", "verify_inn-2"]
+
+
+def test_trust_store_is_packaged_with_the_applications_function_only(template: dict) -> None:
+    """The signed-XML trust store travels in the code of the one function that reads it."""
+    functions = of_type(template, "AWS::Lambda::Function")
+    holding = {
+        logical: props["Properties"]["Environment"]["Variables"]["SIGNED_XML_TRUST_STORE"]
+        for logical, props in functions.items()
+        if "SIGNED_XML_TRUST_STORE" in props["Properties"].get("Environment", {}).get("Variables", {})
+    }
+    assert [k for k in holding if k.startswith("FunctionsApplicationsApiFunction")] == list(holding)
+    assert list(holding.values()) == ["trust_store.pem"]
+    asset = Path(function_asset("submit_application", {"trust_store.pem": ROOT / "localcloud/test_ca/ca.pem"}))
+    assert (asset / "trust_store.pem").read_bytes() == (ROOT / "localcloud/test_ca/ca.pem").read_bytes()
+    assert asset != Path(function_asset("submit_application")), "the store is part of the content hash"
