@@ -181,7 +181,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         201,
         "TicketCreated",
         "TicketBody",
-        errors=(403, 404, 422),
+        errors=(422,),
     ),
     ("/support/tickets", "GET"): Op(
         "My tickets, newest first", "support", 200, "TicketPage", query=PAGE, errors=(400, 403)
@@ -268,7 +268,7 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         size={"type": "integer", "minimum": 1, "maximum": 10 * 1024 * 1024},
     ),
     "Upload": _obj(
-        ["document_id", "upload_url", "fields", "method"],
+        ["upload_url", "fields", "method"],
         document_id=STRING,
         upload_url=STRING,
         fields={"type": "object", "additionalProperties": STRING},
@@ -335,23 +335,48 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         inn=STRING,
         full_name={"$ref": REF.format(model="FullName")},
         phone=STRING,
-        description=STRING,
-        application_id=NULLABLE_STRING,
+        description={"type": "string", "minLength": 10, "maxLength": 4000},
         channel={"enum": ["form", "email"]},
         email=NULLABLE_STRING,
-        screenshot={"type": ["object", "null"]},
+        application_id=NULLABLE_STRING,
+        screenshot={
+            "type": ["object", "null"],
+            "properties": {"content_type": {"enum": ["image/png", "image/jpeg"]}, "size": {"type": "integer"}},
+        },
     ),
     "Ticket": _obj(
-        ["ticket_id", "number", "status", "answer_due_at"],
+        ["ticket_id", "number", "status", "status_label", "channel", "created_at", "answer_due_at", "overdue"],
         ticket_id=STRING,
-        number=STRING,
-        status=STRING,
+        number={"type": "string", "pattern": "^ЛК-[0-9]{6}$"},
+        status={"enum": ["open", "in_progress", "answered", "resolved"]},
+        status_label=STRING,
+        channel={"enum": ["form", "email", "system"]},
+        created_at=DATE_TIME,
+        updated_at=DATE_TIME,
         answer_due_at={"type": ["string", "null"], "format": "date-time"},
-        messages={"type": "array", "items": {"type": "object"}},
+        answered_at={"type": ["string", "null"], "format": "date-time"},
+        overdue={"type": "boolean"},
+        application_id=NULLABLE_STRING,
+        complaint={
+            "type": ["object", "null"],
+            "properties": {"number": STRING, "filed_at": DATE_TIME, "addressee": STRING},
+        },
+        description=STRING,
+        messages={
+            "type": "array",
+            "items": _obj(
+                ["at", "author", "text"], at=DATE_TIME, author={"enum": ["citizen", "operator", "system"]}, text=STRING
+            ),
+        },
     ),
-    "TicketCreated": {"$ref": REF.format(model="Ticket")},
-    "TicketMessage": _obj(["text"], text=STRING),
-    "TicketUpdate": _obj([], assignee=STRING, status=STRING, answer=STRING),
+    "TicketCreated": {
+        "allOf": [
+            {"$ref": REF.format(model="Ticket")},
+            {"type": "object", "properties": {"screenshot_upload": {"$ref": REF.format(model="Upload")}}},
+        ]
+    },
+    "TicketMessage": _obj(["text"], text={"type": "string", "minLength": 1, "maxLength": 4000}),
+    "TicketUpdate": _obj([], assignee=STRING, status={"enum": ["in_progress", "answered", "resolved"]}, answer=STRING),
     "StatusViewPage": _page("StatusView"),
     "AccessLogPage": _page("AccessEntry"),
     "ChangeRequestPage": _page("ChangeRequest"),

@@ -47,6 +47,14 @@ class FnsSettings(StorageSettings):
     fns_timeout_seconds: float = Field(default=5.0, alias="FNS_TIMEOUT_SECONDS")
 
 
+class SupportSettings(StorageSettings):
+    """The support tickets API: INN hashes, answer notifications, screenshot uploads."""
+
+    hash_key_id: str = Field(alias="HASH_KEY_ID")
+    email_sender: str = Field(alias="EMAIL_SENDER")
+    documents_bucket: str = Field(alias="DOCUMENTS_BUCKET")
+
+
 class AuthSettings(BaseModel):
     jwks_url: str = Field(alias="IDP_JWKS_URL")
     issuer: str = Field(alias="IDP_ISSUER")
@@ -71,3 +79,10 @@ def settings(model: type[T]) -> T:
 def reset() -> None:
     """Forget cached settings (tests change the environment between cases)."""
     _load.cache_clear()
+
+
+class EventSettings(BaseModel):
+    """The status-event publisher: the bus it puts events on, the queue for what cannot be published."""
+
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME")
+    publish_failures_url: str = Field(alias="PUBLISH_FAILURES_URL")

@@ -1,5 +1,8 @@
 """The 15-day deadline (DOMAIN.md): an application not finished in 15 days opens a support ticket
-by itself, once, and its history says so. Run by a scheduled sweep (no Lambda waits for days)."""
+by itself, once, and its history says so. Run by a scheduled sweep (no Lambda waits for days).
+
+The ticket is an ordinary support ticket (shared/tickets.py): the operators' desk lists it, an
+answer reaches the citizen, and 10 working days without one file a complaint like any other."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import timedelta
 from shared.errors import ConcurrentUpdate
 from shared.lifecycle import advance
 from shared.ports import ApplicationRepository, Clock
+from shared.tickets import TicketRepository, open_deadline_ticket
 
 DEADLINE = timedelta(days=15)
 OPEN_PARTITIONS = ("STATUS#in_progress", "STATUS#needs_clarification", "QUEUE#review")
@@ -17,6 +21,7 @@ OPEN_PARTITIONS = ("STATUS#in_progress", "STATUS#needs_clarification", "QUEUE#re
 @dataclass
 class DeadlineDeps:
     repo: ApplicationRepository
+    tickets: TicketRepository
     clock: Clock
 
 
@@ -32,7 +37,7 @@ def sweep(deps: DeadlineDeps, page_size: int = 100) -> list[str]:
             for app in page.items:
                 if app.deadline_ticket:
                     continue
-                number = deps.repo.open_deadline_ticket(app.application_id, now)
+                number = open_deadline_ticket(deps.tickets, app, now)
                 try:
                     advance(
                         deps.repo,

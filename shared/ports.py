@@ -65,9 +65,6 @@ class ApplicationRepository(Protocol):
     def list_created_before(self, partition: str, cutoff: datetime, limit: int, next_token: str | None) -> Page:
         """Applications of a status (or queue) partition created before `cutoff`."""
 
-    def open_deadline_ticket(self, application_id: str, now: datetime) -> str:
-        """The support ticket for an application past its deadline (created once); its number."""
-
     def set_execution(self, application_id: str, execution_arn: str) -> None: ...
 
     def put_code(self, application_id: str, code: ContactCode) -> None:

@@ -25,9 +25,11 @@ from pydantic_core import PydanticCustomError
 
 from shared import identifiers
 from shared.errors import ConcurrentUpdate, DomainError, InvalidApplication
+from shared.eta import add_working_days
 from shared.messages import TICKET_STATUS_LABELS, field_message
 from shared.models import Application, FieldError, FullName
 from shared.ports import ApplicationRepository, Clock, DocumentStore, KeyedHasher, Notifier
+from shared.typo_help import inn_suggestions
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")  # no daylight saving since 2014
 FORM_ANSWER_TARGET = timedelta(hours=12)
@@ -38,6 +40,7 @@ MESSAGE_LENGTH = (1, 4000)
 SCREENSHOT_TYPES = ("image/png", "image/jpeg")
 SCREENSHOT_MAX_SIZE = 5 * 1024 * 1024
 UPLOAD_URL_SECONDS = 900
+MAX_ID_LENGTH = 100
 FNS = "ФНС России"
 DEADLINE_REASON = "deadline_15_days"
 
@@ -269,6 +272,8 @@ class TicketRequest(BaseModel):
     @field_validator("application_id")
     @classmethod
     def _application_id(cls, value: str | None) -> str | None:
+        if value and len(value) > MAX_ID_LENGTH:
+            raise _fail("application_not_found")  # no id of ours is that long (and keys have a size limit)
         return value or None
 
 
@@ -323,8 +328,6 @@ def _field_errors(exc: ValidationError, raw: dict[str, Any]) -> list[FieldError]
         code = code or "invalid_value"
         found: list[str] | None = None
         if (field, code) == ("inn", "inn_checksum"):
-            from shared.typo_help import inn_suggestions
-
             found = inn_suggestions(str(raw.get("inn", "")).strip()) or None
         message = field_message(code)
         if found:
@@ -345,6 +348,7 @@ _OWN_CODES = frozenset(
         "message_length",
         "screenshot_type",
         "screenshot_size",
+        "application_not_found",
         "invalid_value",
     }
 )
@@ -367,7 +371,9 @@ def parse_ticket_request(raw: object) -> TicketRequest:
         errors = _field_errors(exc, data)
     if data.get("channel") == "email" and not data.get("email") and "email" not in {e.field for e in errors}:
         errors.append(
-            FieldError(field="email", code="missing_field", message="Для ответа по почте укажите адрес электронной почты.")
+            FieldError(
+                field="email", code="missing_field", message="Для ответа по почте укажите адрес электронной почты."
+            )
         )
     if errors or request is None:
         raise InvalidApplication(errors)
@@ -414,8 +420,6 @@ def complaint_due(at: datetime) -> datetime:
 
 
 def _working_days_after(at: datetime, days: int) -> datetime:
-    from shared.eta import add_working_days
-
     return add_working_days(at.astimezone(MOSCOW), days).astimezone(UTC)
 
 
@@ -497,8 +501,15 @@ def open_ticket(deps: TicketDeps, owner_sub: str, request: TicketRequest) -> tup
 
 def owned(deps: TicketDeps, ticket_id: str, sub: str) -> Ticket:
     """The caller's own ticket; anyone else's is not found (never 403: no existence leak)."""
-    ticket = deps.tickets.get(ticket_id)
-    if ticket is None or not ticket.owner_sub or ticket.owner_sub != sub:
+    ticket = find(deps, ticket_id)
+    if not ticket.owner_sub or ticket.owner_sub != sub:
+        raise not_found()
+    return ticket
+
+
+def find(deps: TicketDeps, ticket_id: str) -> Ticket:
+    ticket = deps.tickets.get(ticket_id) if len(ticket_id) <= MAX_ID_LENGTH else None
+    if ticket is None:
         raise not_found()
     return ticket
 
@@ -646,7 +657,9 @@ def file_complaints(tickets: TicketRepository, clock: Clock, page_size: int = 10
                 f"Ответ не дан в течение {COMPLAINT_WORKING_DAYS} рабочих дней: в {FNS} направлена жалоба "
                 f"№ {complaint.number}.",
             )
-            updated = ticket.model_copy(update={"complaint": complaint, "updated_at": now, "version": ticket.version + 1})
+            updated = ticket.model_copy(
+                update={"complaint": complaint, "updated_at": now, "version": ticket.version + 1}
+            )
             try:
                 tickets.save(updated, ticket.version, [note], complaint=complaint)
             except ConcurrentUpdate:

@@ -13,6 +13,7 @@ from shared.config import (
     LookupSettings,
     StorageSettings,
     SubmissionSettings,
+    SupportSettings,
     settings,
 )
 from shared.workflow_steps import StepDeps
@@ -20,11 +21,14 @@ from shared.workflow_steps import StepDeps
 if TYPE_CHECKING:
     from shared.adapters.dynamodb import DynamoApplicationRepository
     from shared.adapters.dynamodb_journal import DynamoAccessJournal
+    from shared.adapters.dynamodb_tickets import DynamoTicketRepository
     from shared.adapters.fns_http import HttpFnsRegistry
     from shared.adapters.kms_hasher import KmsKeyedHasher
     from shared.contact import ContactDeps
+    from shared.profile_changes import ChangeDeps
     from shared.review import ReviewDeps
     from shared.submission import SubmissionDeps
+    from shared.tickets import TicketDeps
 
 
 class SystemClock:
@@ -44,6 +48,20 @@ def journal() -> DynamoAccessJournal:
     from shared.adapters.dynamodb_journal import DynamoAccessJournal
 
     return DynamoAccessJournal(settings(StorageSettings).table_name)
+
+
+@cache
+def change_deps() -> ChangeDeps:
+    from shared.adapters.dynamodb_changes import DynamoChangeRequests
+    from shared.adapters.s3_documents import S3DocumentStore
+    from shared.profile_changes import ChangeDeps
+
+    return ChangeDeps(
+        store=DynamoChangeRequests(settings(StorageSettings).table_name),
+        applications=repository(),
+        documents=S3DocumentStore(settings(DocumentSettings).documents_bucket),
+        clock=SystemClock(),
+    )
 
 
 def step_deps() -> StepDeps:
@@ -115,7 +133,43 @@ def contact_deps() -> ContactDeps:
     )
 
 
+@cache
+def ticket_repository() -> DynamoTicketRepository:
+    from shared.adapters.dynamodb_tickets import DynamoTicketRepository
+
+    return DynamoTicketRepository(settings(StorageSettings).table_name)
+
+
+@cache
+def support_deps() -> TicketDeps:
+    from shared.adapters.kms_hasher import KmsKeyedHasher
+    from shared.adapters.notify import AwsNotifier
+    from shared.adapters.s3_documents import S3DocumentStore
+    from shared.tickets import TicketDeps
+
+    cfg = settings(SupportSettings)
+    return TicketDeps(
+        tickets=ticket_repository(),
+        applications=repository(),
+        hasher=KmsKeyedHasher(cfg.hash_key_id),
+        notifier=AwsNotifier(cfg.email_sender),
+        store=S3DocumentStore(cfg.documents_bucket),
+        clock=SystemClock(),
+    )
+
+
 def reset() -> None:
     """Tests swap environments between cases."""
-    for cached in (repository, journal, submission_deps, fns_registry, contact_deps, lookup_hasher, review_deps):
+    for cached in (
+        repository,
+        journal,
+        change_deps,
+        submission_deps,
+        fns_registry,
+        contact_deps,
+        lookup_hasher,
+        review_deps,
+        ticket_repository,
+        support_deps,
+    ):
         cached.cache_clear()

@@ -62,7 +62,6 @@ class InMemoryRepository:
         self.times: dict[str, tuple[int, float]] = {}
         self.codes: dict[str, ContactCode] = {}
         self.docs: dict[str, dict[str, dict]] = {}
-        self.tickets: dict[str, str] = {}
 
     def create(self, application: Application, history: HistoryEntry, *, lock_inn: bool) -> None:
         key = (application.partner_id or "", application.request_id or "")
@@ -133,11 +132,6 @@ class InMemoryRepository:
             return "QUEUE#review" if in_review else f"STATUS#{a.status}"
 
         return self._page([a for a in self.apps.values() if key(a) == partition and a.created_at < cutoff][:limit])
-
-    def open_deadline_ticket(self, application_id: str, now) -> str:  # type: ignore[no-untyped-def]
-        if application_id not in self.tickets:
-            self.tickets[application_id] = f"ЛК-{len(self.tickets) + 1:06d}"
-        return self.tickets[application_id]
 
     def list_review_queue(self, limit: int, next_token: str | None) -> Page:
         waiting = [a for a in self.apps.values() if a.stage == "review" and a.status == "in_progress"]
@@ -250,3 +244,63 @@ class InMemoryJournal:
         self.entries = [e for e in self.entries if e.subject_sub != from_subject]
         self.entries.extend(e.model_copy(update={"subject_sub": to_subject}) for e in moved)
         return len(moved)
+
+
+class InMemoryTickets:
+    """TicketRepository in memory: versions checked like the table's conditional writes."""
+
+    def __init__(self) -> None:
+        from shared.tickets import Complaint, Ticket, TicketMessage
+
+        self.tickets: dict[str, Ticket] = {}
+        self.msgs: dict[str, list[TicketMessage]] = {}
+        self.complaints: dict[str, Complaint] = {}
+        self.counters: dict[str, int] = {}
+
+    def next_number(self, counter: str) -> int:
+        self.counters[counter] = self.counters.get(counter, 0) + 1
+        return self.counters[counter]
+
+    def create(self, ticket, messages=()) -> bool:  # type: ignore[no-untyped-def]
+        if ticket.ticket_id in self.tickets:
+            return False
+        self.tickets[ticket.ticket_id] = ticket
+        self.msgs[ticket.ticket_id] = list(messages)
+        return True
+
+    def get(self, ticket_id: str):  # type: ignore[no-untyped-def]
+        return self.tickets.get(ticket_id)
+
+    def messages(self, ticket_id: str):  # type: ignore[no-untyped-def]
+        return list(self.msgs.get(ticket_id, []))
+
+    def save(self, ticket, expected_version: int, messages=(), complaint=None) -> None:  # type: ignore[no-untyped-def]
+        current = self.tickets[ticket.ticket_id]
+        if current.version != expected_version or (complaint is not None and ticket.ticket_id in self.complaints):
+            raise ConcurrentUpdate(ticket.ticket_id)
+        self.tickets[ticket.ticket_id] = ticket
+        self.msgs[ticket.ticket_id].extend(messages)
+        if complaint is not None:
+            self.complaints[ticket.ticket_id] = complaint
+
+    def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None):  # type: ignore[no-untyped-def]
+        from shared.tickets import TicketPage
+
+        mine = sorted((t for t in self.tickets.values() if t.owner_sub == owner_sub), key=lambda t: t.created_at)
+        return TicketPage(items=list(reversed(mine))[:limit], next_token=None)
+
+    def list_by_status(self, statuses, limit: int, next_token: str | None, due_before=None):  # type: ignore[no-untyped-def]
+        from shared.tickets import TicketPage
+
+        found = [
+            t
+            for s in statuses
+            for t in sorted(self.tickets.values(), key=lambda t: t.answer_due_at)
+            if t.status == s and (due_before is None or t.answer_due_at < due_before)
+        ]
+        return TicketPage(items=found[:limit], next_token=None)
+
+
+class FailingNotifier(FakeNotifier):
+    def send_sms(self, phone: str, text: str) -> None:
+        raise RuntimeError("sms gateway down")

@@ -427,40 +427,6 @@ class DynamoApplicationRepository:
         stamp = cutoff.isoformat().replace("+00:00", "Z")
         return self._page("gsi2", "gsi2pk", partition, limit, next_token, newest_first=False, created_before=stamp)
 
-    def open_deadline_ticket(self, application_id: str, now: datetime) -> str:
-        key = {"pk": f"TICKET#deadline-{application_id}", "sk": "META"}
-        existing = self._get(key)
-        if existing:
-            return str(existing["number"])
-        counter = self._ddb.update_item(
-            TableName=self._table,
-            Key=_to_item({"pk": "COUNTER#tickets", "sk": "COUNTER"}),
-            UpdateExpression="ADD next_number :one",
-            ExpressionAttributeValues=_to_item({":one": 1}),
-            ReturnValues="UPDATED_NEW",
-        )
-        number = f"ЛК-{int(counter['Attributes']['next_number']['N']):06d}"
-        ticket = {
-            **key,
-            "entity": "ticket",
-            "number": number,
-            "application_id": application_id,
-            "status": "open",
-            "channel": "system",
-            "reason": "deadline_15_days",
-            "created_at": now.isoformat(),
-        }
-        try:
-            self._ddb.put_item(
-                TableName=self._table, Item=_to_item(ticket), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            again = self._get(key)
-            return str(again["number"]) if again else number
-        return number
-
     def list_review_queue(self, limit: int, next_token: str | None) -> Page:
         """Waiting for an operator's decision, oldest first."""
         return self._page("gsi2", "gsi2pk", "QUEUE#review", limit, next_token, newest_first=False)

@@ -13,14 +13,20 @@ messages and, once, the complaint record.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared.adapters.dynamodb import _decode_token, _encode_token, _from_item, _raise_transient, _to_item
+from shared.adapters.dynamodb import (
+    _cancel_reasons,
+    _decode_token,
+    _encode_token,
+    _from_item,
+    _raise_transient,
+    _to_item,
+)
 from shared.aws import client
 from shared.errors import ConcurrentUpdate, InvalidPageToken, TransientStorageError
 from shared.tickets import Complaint, Ticket, TicketMessage, TicketPage, TicketStatus
@@ -47,11 +53,11 @@ def _ticket_attrs(ticket: Ticket) -> dict[str, Any]:
     return data
 
 
-def _message_attrs(ticket_id: str, message: TicketMessage) -> dict[str, Any]:
+def _message_attrs(ticket_id: str, seq: int, message: TicketMessage) -> dict[str, Any]:
+    """`seq` keeps the order of the messages one change writes at the same instant."""
     data = message.model_dump(mode="json")
-    data.update(
-        {"pk": f"TICKET#{ticket_id}", "sk": f"MSG#{key_stamp(message.at)}#{message.message_id}", "entity": "message"}
-    )
+    sk = f"MSG#{key_stamp(message.at)}#{seq:03d}#{message.message_id}"
+    data.update({"pk": f"TICKET#{ticket_id}", "sk": sk, "entity": "message"})
     return data
 
 
@@ -94,7 +100,9 @@ class DynamoTicketRepository:
     def create(self, ticket: Ticket, messages: Sequence[TicketMessage] = ()) -> bool:
         new = {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)"}
         items = [{"Put": {**new, "Item": _to_item(_ticket_attrs(ticket))}}]
-        items += [{"Put": {**new, "Item": _to_item(_message_attrs(ticket.ticket_id, m))}} for m in messages]
+        items += [
+            {"Put": {**new, "Item": _to_item(_message_attrs(ticket.ticket_id, i, m))}} for i, m in enumerate(messages)
+        ]
         reasons = self._transact(items)
         if reasons is None:
             return True
@@ -104,7 +112,9 @@ class DynamoTicketRepository:
 
     def get(self, ticket_id: str) -> Ticket | None:
         try:
-            response = self._ddb.get_item(TableName=self._table, Key=_to_item(ticket_key(ticket_id)), ConsistentRead=True)
+            response = self._ddb.get_item(
+                TableName=self._table, Key=_to_item(ticket_key(ticket_id)), ConsistentRead=True
+            )
         except ClientError as error:
             _raise_transient(error)
             raise
@@ -145,7 +155,9 @@ class DynamoTicketRepository:
             }
         ]
         new = {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)"}
-        items += [{"Put": {**new, "Item": _to_item(_message_attrs(ticket.ticket_id, m))}} for m in messages]
+        items += [
+            {"Put": {**new, "Item": _to_item(_message_attrs(ticket.ticket_id, i, m))}} for i, m in enumerate(messages)
+        ]
         if complaint is not None:
             items.append({"Put": {**new, "Item": _to_item(_complaint_attrs(ticket, complaint))}})
         reasons = self._transact(items)
@@ -156,8 +168,6 @@ class DynamoTicketRepository:
         raise TransientStorageError("transaction cancelled: " + ",".join(reasons))
 
     def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
-        from shared.adapters.dynamodb import _cancel_reasons
-
         try:
             self._ddb.transact_write_items(TransactItems=items)
         except ClientError as error:
@@ -167,16 +177,25 @@ class DynamoTicketRepository:
             return _cancel_reasons(error)
         return None
 
-    def _query(self, index: str, partition: str, limit: int, start: dict[str, Any] | None, **extra: Any) -> Any:
-        key, sort = f"{index}pk", f"{index}sk"
-        values = {":p": partition, **extra.pop("values", {})}
+    def _query(
+        self,
+        index: str,
+        partition: str,
+        limit: int,
+        start: dict[str, Any] | None,
+        *,
+        before: str | None = None,
+        newest_first: bool = False,
+    ) -> Any:
+        condition = f"{index}pk = :p" + (f" AND {index}sk < :before" if before else "")
+        values = {":p": partition, ":before": before} if before else {":p": partition}
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
-            "KeyConditionExpression": f"{key} = :p" + (f" AND {sort} < :before" if ":before" in values else ""),
+            "KeyConditionExpression": condition,
             "ExpressionAttributeValues": _to_item(values),
             "Limit": limit,
-            **extra,
+            "ScanIndexForward": not newest_first,
         }
         if start:
             params["ExclusiveStartKey"] = start
@@ -193,7 +212,7 @@ class DynamoTicketRepository:
         start = _decode_token(next_token) if next_token else None
         if start is not None and start.get("gsi1pk", {}).get("S") != partition:
             raise InvalidPageToken()  # a token from someone else's list
-        response = self._query("gsi1", partition, limit, start, ScanIndexForward=False)
+        response = self._query("gsi1", partition, limit, start, newest_first=True)
         items = [Ticket.model_validate(_from_item(i)) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return TicketPage(items, _encode_token(last) if last else None)
@@ -208,20 +227,19 @@ class DynamoTicketRepository:
             if not isinstance(position.get("i"), int) or not 0 <= position["i"] < len(statuses):
                 raise InvalidPageToken()
             index, start = position["i"], position.get("k")
-        values = {":before": f"{key_stamp(due_before)}"} if due_before else {}
+            if start is not None and (
+                not isinstance(start, dict) or start.get("gsi2pk", {}).get("S") != f"TICKETS#{statuses[index].value}"
+            ):
+                raise InvalidPageToken()  # a token from another filter
+        before = key_stamp(due_before) if due_before else None
         items: list[Ticket] = []
         while index < len(statuses) and len(items) < limit:
-            response = self._query(
-                "gsi2", f"TICKETS#{statuses[index].value}", limit - len(items), start, values=dict(values)
-            )
+            partition = f"TICKETS#{statuses[index].value}"
+            response = self._query("gsi2", partition, limit - len(items), start, before=before)
             items += [Ticket.model_validate(_from_item(i)) for i in response.get("Items", [])]
             start = response.get("LastEvaluatedKey")
             if start is None:
                 index += 1
         if index >= len(statuses):
             return TicketPage(items, None)
-        return TicketPage(items, _encode_token({"i": index, "k": start}) if start or index else None)
-
-
-def token_json(position: dict[str, Any]) -> str:
-    return json.dumps(position)
+        return TicketPage(items, _encode_token({"i": index, "k": start}))

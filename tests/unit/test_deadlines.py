@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from shared.deadlines import DeadlineDeps, sweep
 from shared.submission import SubmissionDeps, submit
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
+from shared.tickets import open_deadline_ticket
+from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository, InMemoryTickets
 from tests.unit.test_identifiers import _inn12
 from tests.unit.test_workflow_steps import CITIZEN
 
@@ -16,9 +17,22 @@ def test_only_applications_older_than_15_days_get_a_ticket_once() -> None:
     clock.at += timedelta(days=14)
     recent = submit({**VALID_BODY, "inn": _inn12("7700000011")}, CITIZEN, deps, "c").application
     clock.at += timedelta(days=1, minutes=1)
-    sweeper = DeadlineDeps(repo=repo, clock=clock)
+    tickets = InMemoryTickets()
+    sweeper = DeadlineDeps(repo=repo, tickets=tickets, clock=clock)
     assert sweep(sweeper) == ["ЛК-000001"]
     assert sweep(sweeper) == []  # once
     assert repo.get(old.application_id).deadline_ticket == "ЛК-000001"
     assert "обращение в поддержку № ЛК-000001" in repo.history(old.application_id)[-1].note
     assert repo.get(recent.application_id).deadline_ticket is None
+    (ticket,) = tickets.tickets.values()  # an ordinary ticket: on the desk, the citizen's own, reachable
+    assert (ticket.ticket_id, ticket.status, ticket.channel) == (f"deadline-{old.application_id}", "open", "system")
+    assert ticket.owner_sub == old.owner_sub and ticket.phone == "+79123456789"
+    assert ticket.inn_masked == "********2259" and ticket.inn_hash == old.inn_hash
+
+
+def test_a_ticket_already_opened_for_an_application_is_not_opened_again() -> None:
+    repo, clock, tickets = InMemoryRepository(), FixedClock(), InMemoryTickets()
+    app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c").application
+    first = open_deadline_ticket(tickets, app, clock.now())
+    assert open_deadline_ticket(tickets, app, clock.now()) == first
+    assert tickets.counters == {"tickets": 1}
