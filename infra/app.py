@@ -2,9 +2,11 @@
 
 Context: cdk.json's `context` holds the defaults (idp_jwks_url, idp_issuer, idp_audience,
 idp_userinfo_url, fns_base_url, email_sender, code_ttl_seconds, partner_account_ids as a
-comma-separated list); `-c key=value` or the CDK_CONTEXT_JSON variable (the local cloud) override
-them, also without the CDK CLI. cdk-nag's AwsSolutions pack runs on every synth as a validation
-plugin: an unacknowledged finding fails it.
+comma-separated list, partners as `id:account,...` for the outcome queues of docs/events.md,
+signed_xml_trust_store as the path of a PEM file of the CAs trusted to sign XML applications,
+empty to close that channel); `-c key=value` or the CDK_CONTEXT_JSON variable (the local cloud)
+override them, also without the CDK CLI. cdk-nag's AwsSolutions pack runs on every synth as a
+validation plugin: an unacknowledged finding fails it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from infra.components.events import parse_partners
 from infra.components.functions import FunctionSettings
 from infra.stack import TaxCabinetStack
+
+
+def _trust_store(path: str) -> str:
+    """The signed-XML trust store: a PEM file, relative to the project root; empty closes the channel."""
+    if not path:
+        return ""
+    resolved = Path(path) if Path(path).is_absolute() else Path(__file__).resolve().parent.parent / path
+    if not resolved.is_file():
+        raise SystemExit(f"signed_xml_trust_store: no such file {resolved}")
+    return str(resolved)
 
 
 def build(app: App) -> TaxCabinetStack:
@@ -28,6 +41,9 @@ def build(app: App) -> TaxCabinetStack:
         value = app.node.try_get_context(key)
         return default if value is None else str(value)
 
+    # Partners with outcome queues (partner id -> account); their accounts may also use the intake
+    # queue, as may the accounts listed in partner_account_ids.
+    partners = parse_partners(app.node.try_get_context("partners"))
     stack = TaxCabinetStack(
         app,
         "TaxCabinetStack",
@@ -41,8 +57,12 @@ def build(app: App) -> TaxCabinetStack:
             fns_base_url=ctx("fns_base_url"),
             email_sender=ctx("email_sender", "no-reply@nalog-cabinet.example"),
             code_ttl_seconds=int(ctx("code_ttl_seconds", "600")),
+            signed_xml_trust_store=_trust_store(ctx("signed_xml_trust_store")),
         ),
-        partner_accounts=[a.strip() for a in ctx("partner_account_ids").split(",") if a.strip()],
+        partner_accounts=sorted(
+            {a.strip() for a in ctx("partner_account_ids").split(",") if a.strip()} | set(partners.values())
+        ),
+        partners=partners,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Aspects, CfnOutput, Stack
 from aws_cdk import aws_ses as ses
 from constructs import Construct
@@ -9,6 +11,7 @@ from constructs import Construct
 from infra.components.api import Api
 from infra.components.documents import Documents
 from infra.components.encryption import Encryption, EncryptLogGroups
+from infra.components.events import OutcomeEvents
 from infra.components.functions import Functions, FunctionSettings
 from infra.components.intake import Intake
 from infra.components.storage import Storage
@@ -23,6 +26,7 @@ class TaxCabinetStack(Stack):
         *,
         settings: FunctionSettings,
         partner_accounts: list[str],
+        partners: Mapping[str, str] | None = None,  # partner id -> AWS account (outcome queues)
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -40,6 +44,8 @@ class TaxCabinetStack(Stack):
             storage=storage,
             intake=intake,
         )
+        outcomes = OutcomeEvents(self, "Events", partners=partners or {})
+        outcomes.publish_from(storage.table, functions)
         workflow = Workflow(
             self,
             "Workflow",
@@ -60,6 +66,8 @@ class TaxCabinetStack(Stack):
             "Api",
             authorizer_function=functions.authorizer,
             applications_function=functions.applications_api,
+            profile_function=functions.profile_api,
+            support_function=functions.support_api,
         )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "IntakeQueueUrl", value=intake.queue.queue_url)

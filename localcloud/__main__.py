@@ -35,6 +35,8 @@ from localcloud.template import ROOT, load, resources_of_type, synthesize_cached
 REGION = os.environ.get("LOCAL_REGION", "eu-west-1")
 
 Reply = tuple[int, dict[str, str], bytes]
+# Local partners (id:account): each gets its outcome queue; the first one is `outcome_queue_url`.
+LOCAL_PARTNERS = "partner-1:111111111111,partner-2:222222222222"
 
 
 def _free_port() -> int:
@@ -144,6 +146,8 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
     )
     moto_patches.run_lambdas_in(runtime)
     moto_patches.honour_kms_key_spec()
+    moto_patches.event_bridge_as_cloudformation_and_targets_expect()
+    moto_patches.deliver_dynamodb_streams()
 
     context = {
         "idp_jwks_url": f"{base_url}/_local/jwks.json",
@@ -152,8 +156,11 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
         "idp_userinfo_url": f"{base_url}/_local/userinfo",
         "fns_base_url": f"{base_url}/_local/fns",
         "partner_account_ids": "",
+        # two partners with outcome queues, so a partner's isolation can be seen (docs/events.md)
+        "partners": LOCAL_PARTNERS,
         # a short code lifetime lets the expiry path be exercised locally (tests set it)
         "code_ttl_seconds": os.environ.get("LOCAL_CODE_TTL_SECONDS", "600"),
+        "signed_xml_trust_store": "localcloud/test_ca/ca.pem",  # the local test CA (localcloud/test_ca/README.md)
     }
     synth_started = time.monotonic()
     assembly, reused = synthesize_cached(ROOT / ".local" / "synth", context)
@@ -192,6 +199,11 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
         "intake_queue_url": _queue_url(endpoint, deployment.outputs.get("IntakeQueueUrl")),
         "intake_dlq_url": _queue_url(endpoint, deployment.outputs.get("IntakeDlqUrl")),
         "outcome_queue_url": _queue_url(endpoint, deployment.outputs.get("OutcomeQueueUrl")),
+        "outcome_queue_urls": {
+            partner: _queue_url(endpoint, url)
+            for partner, url in json.loads(deployment.outputs.get("OutcomeQueueUrls") or "{}").items()
+        },
+        "event_bus_name": deployment.outputs.get("EventBusName"),
         "table_name": deployment.outputs.get("TableName"),
         "state_machine_arn": deployment.outputs.get("StateMachineArn"),
         "logs_dir": str(state / "logs"),

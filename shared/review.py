@@ -159,8 +159,12 @@ def record_upload(deps: ReviewDeps, key: str, size: int) -> Application | None:
 
 
 def await_documents(deps: ReviewDeps, app: Application, task_token: str) -> Application:
-    """The workflow waits for the documents the clarification asked for (the status stays as verify_inn set it)."""
-    return on_fresh(
+    """The workflow waits for the documents the clarification asked for (the status stays as verify_inn set it).
+
+    A citizen may upload everything before this wait has stored its token (the upload event then
+    finds no token to resume): checked again once the token is stored, so no upload is ever stranded.
+    """
+    waiting = on_fresh(
         deps.repo,
         app,
         lambda current: advance(
@@ -173,6 +177,11 @@ def await_documents(deps: ReviewDeps, app: Application, task_token: str) -> Appl
             task_token=task_token,
         ),
     )
+    have = {d.type for d in documents_of(deps, waiting.application_id) if d.status == "uploaded"}
+    asked = set(requested_documents(waiting))
+    if asked and asked <= have:
+        deps.callbacks.succeed(task_token, {"next": "review"})
+    return waiting
 
 
 def await_review(deps: ReviewDeps, app: Application, task_token: str) -> Application:

@@ -31,11 +31,9 @@ class Api(Construct):
         authorizer_function: lambda_.IFunction,
         applications_function: lambda_.IFunction,
         profile_function: lambda_.IFunction,
-        support_function: lambda_.IFunction | None = None,
+        support_function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Until the stack passes it: the support function is the applications function's sibling.
-        support_function = support_function or getattr(applications_function.node.scope, "support_api", None)
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN
         )
@@ -83,7 +81,7 @@ class Api(Construct):
         for function, routes in (
             (applications_function, APPLICATION_ROUTES),
             (profile_function, PROFILE_ROUTES),
-            *([(support_function, SUPPORT_ROUTES)] if support_function is not None else []),
+            (support_function, SUPPORT_ROUTES),
         ):
             integration = apigw.LambdaIntegration(function)
             for path, method in routes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
@@ -22,6 +23,7 @@ from infra.components.nag import acknowledge
 from infra.components.storage import Storage
 from infra.packaging import function_asset, layer_asset
 
+TRUST_STORE_FILE = "trust_store.pem"  # at the asset's root, next to shared/
 RUNTIME = lambda_.Runtime.PYTHON_3_14  # keep in step with scripts/build_layer.py
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
@@ -42,6 +44,8 @@ class FunctionSettings:
     fns_base_url: str
     email_sender: str
     code_ttl_seconds: int
+    # PEM file of the CAs whose certificates may sign XML applications; empty: the channel is closed
+    signed_xml_trust_store: str = ""
 
 
 class Functions(Construct):
@@ -91,6 +95,9 @@ class Functions(Construct):
             },
             timeout=10,
         )
+        trust_store = (
+            {TRUST_STORE_FILE: Path(settings.signed_xml_trust_store)} if settings.signed_xml_trust_store else {}
+        )
         self.applications_api = self._function(
             "ApplicationsApiFunction",
             "submit_application",
@@ -100,7 +107,16 @@ class Functions(Construct):
                 **contact_env,
                 "IDP_USERINFO_URL": settings.idp_userinfo_url,
                 "DOCUMENTS_BUCKET": documents.bucket.bucket_name,
+                **({"SIGNED_XML_TRUST_STORE": TRUST_STORE_FILE} if trust_store else {}),
             },
+            timeout=15,
+            extra_files=trust_store,
+        )
+        self.profile_api = self._function(
+            "ProfileApiFunction",
+            "profile",
+            "functions.profile.handler.handler",
+            {"TABLE_NAME": table, "DOCUMENTS_BUCKET": documents.bucket.bucket_name},
             timeout=15,
         )
         self.partner_intake = self._function(
@@ -157,6 +173,18 @@ class Functions(Construct):
             {"TABLE_NAME": table},
             timeout=120,
         )
+        self.support_api = self._function(
+            "SupportApiFunction",
+            "support_ticket",
+            "functions.support_ticket.handler.handler",
+            {
+                "TABLE_NAME": table,
+                "HASH_KEY_ID": encryption.lookup_key.key_arn,
+                "EMAIL_SENDER": settings.email_sender,
+                "DOCUMENTS_BUCKET": documents.bucket.bucket_name,
+            },
+            timeout=15,
+        )
         self.record_failure = self._function(
             "RecordFailureFunction",
             "record_failure",
@@ -179,6 +207,13 @@ class Functions(Construct):
         ):
             self._grant_items(fn, with_indexes=False)
         self._grant_items(self.deadline_sweep, with_indexes=True)  # the status index finds the stale ones
+        self._grant_items(self.profile_api, with_indexes=True)  # a citizen's requests; the operators' queue
+        self._grant_items(self.support_api, with_indexes=True)  # a citizen's tickets; the desk by status
+        encryption.lookup_key.grant(self.support_api, "kms:GenerateMac")  # the INN of a ticket, as a keyed hash
+        for fn in (self.applications_api, self.partner_intake, self.profile_api, self.support_api):  # access journal
+            fn.add_to_role_policy(
+                iam.PolicyStatement(actions=["dynamodb:BatchWriteItem"], resources=[storage.table.table_arn])
+            )
         events.Rule(
             self,
             "DeadlineSweepSchedule",
@@ -198,11 +233,30 @@ class Functions(Construct):
             f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/applications/*]",
             "Documents are objects under applications/<id>/<document id>: keys made per upload.",
         )
-        documents.bucket.add_event_notification(
-            s3.EventType.OBJECT_CREATED,
-            s3n.LambdaDestination(self.document_uploaded),
-            s3.NotificationKeyFilter(prefix="applications/"),
+        profile_objects = documents.bucket.arn_for_objects("profile/*")
+        self.profile_api.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"], resources=[profile_objects])
         )
+        acknowledge(
+            self.profile_api.role.node.find_child("DefaultPolicy"),  # type: ignore[union-attr]
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/profile/*]",
+            "Change-request documents are objects under profile/<request id>/<document id>.",
+        )
+        support_objects = documents.bucket.arn_for_objects("support/*")
+        self.support_api.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"], resources=[support_objects])
+        )
+        acknowledge(
+            self.support_api.role.node.find_child("DefaultPolicy"),  # type: ignore[union-attr]
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/support/*]",
+            "Ticket screenshots are objects under support/<ticket id>/screenshot: keys made per ticket.",
+        )
+        for prefix in ("applications/", "profile/"):
+            documents.bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3n.LambdaDestination(self.document_uploaded),
+                s3.NotificationKeyFilter(prefix=prefix),
+            )
         handler = Stack.of(self).node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")
         if handler is not None:
             acknowledge(
@@ -212,7 +266,7 @@ class Functions(Construct):
                 "CDK's own bucket-notification handler (a deploy-time custom resource, not a function of "
                 "the service) carries AWS's basic execution policy.",
             )
-        for fn in (self.applications_api, self.confirm_contact):
+        for fn in (self.applications_api, self.confirm_contact, self.support_api):
             self._grant_notifications(fn, settings.email_sender)
         for fn in (self.confirm_contact, self.verify_inn):
             encryption.lookup_key.grant(fn, "kms:GenerateMac")
@@ -227,7 +281,14 @@ class Functions(Construct):
         )
 
     def _function(
-        self, construct_id: str, folder: str, handler: str, env: dict[str, str], *, timeout: int
+        self,
+        construct_id: str,
+        folder: str,
+        handler: str,
+        env: dict[str, str],
+        *,
+        timeout: int,
+        extra_files: dict[str, Path] | None = None,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
@@ -248,7 +309,7 @@ class Functions(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=lambda_.Code.from_asset(function_asset(folder)),
+            code=lambda_.Code.from_asset(function_asset(folder, extra_files)),
             layers=[self._layer],
             role=role,
             log_group=log_group,

@@ -31,6 +31,8 @@ class Storage(Construct):
             sort_key=dynamodb.Attribute(name="sk", type=_S),
             deletion_protection=True,
             time_to_live_attribute="ttl",  # transient items (contact codes) expire
+            # every committed write, for the status-event publisher (infra/components/events.py)
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             removal_policy=RemovalPolicy.RETAIN,
             **common,
         )

@@ -32,8 +32,8 @@ DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:R
 XRAY = {("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")}
 SUBMITTERS = ("ApplicationsApiFunction", "PartnerIntakeFunction")
 TASKS = ("VerifyInnFunction", "ActivateCabinetFunction", "RecordFailureFunction")
-# Functions that send contact-confirmation codes (SMS to a phone number has no ARN, hence "*").
-NOTIFIERS = ("ApplicationsApiFunction", "ConfirmContactFunction")
+# Functions that send contact-confirmation codes or answer notices (SMS to a phone number has no ARN, hence "*").
+NOTIFIERS = ("ApplicationsApiFunction", "ConfirmContactFunction", "SupportApiFunction")
 
 
 class Ids:
@@ -56,12 +56,27 @@ def _allowed(template: Template, construct_id: str) -> set[tuple[str, str]]:
     allowed = {("logs:CreateLogStream", log_group), ("logs:PutLogEvents", log_group)} | XRAY
     if construct_id == "AuthorizerFunction":
         return allowed
+    if construct_id == "PublishEventsFunction":  # the table's stream → the event bus; its failure queue
+        stream = json.dumps({"Fn::GetAtt": [ids.table, "StreamArn"]}, sort_keys=True)
+        failures = arn_of(one(template, "AWS::SQS::Queue", "PublishFailures")[0])
+        events_key = arn_of(one(template, "AWS::KMS::Key", "EventsKey")[0])
+        reads = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
+        return (
+            allowed
+            | {(f"dynamodb:{a}", stream) for a in reads}
+            | {("events:PutEvents", arn_of(one(template, "AWS::Events::EventBus")[0]))}
+            | {("kms:Decrypt", arn_of(ids.data_key))}
+            | {(a, failures) for a in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")}
+            | {(a, events_key) for a in DATA_KEY_ACTIONS}
+        )
     allowed |= {(f"dynamodb:{a}", arn_of(ids.table)) for a in ITEM_ACTIONS}
     allowed |= {(a, arn_of(ids.data_key)) for a in DATA_KEY_ACTIONS}
     machine = json.dumps({"Ref": ids.machine})
     index = json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [ids.table, "Arn"]}, "/index/*"]]}, sort_keys=True)
-    if construct_id == "DeadlineSweepFunction":  # finds stale applications through the status index
+    if construct_id in ("DeadlineSweepFunction", "ProfileApiFunction"):  # list through the indexes
         allowed.add(("dynamodb:Query", index))
+    if construct_id in (*SUBMITTERS, "ProfileApiFunction"):  # the access journal (batches of entries)
+        allowed.add(("dynamodb:BatchWriteItem", arn_of(ids.table)))
     if construct_id in SUBMITTERS:
         allowed.add(("dynamodb:Query", index))
         idempotency_actions = (*ITEM_ACTIONS, "BatchGetItem", "BatchWriteItem", "DescribeTable", "Scan")
@@ -82,8 +97,24 @@ def _allowed(template: Template, construct_id: str) -> set[tuple[str, str]]:
             {"Fn::Join": ["", [{"Fn::GetAtt": [ids.documents, "Arn"]}, "/applications/*"]]}, sort_keys=True
         )
         allowed |= {("s3:PutObject", objects), ("s3:GetObject", objects)}
+    if construct_id == "ProfileApiFunction":  # change-request documents
+        objects = json.dumps(
+            {"Fn::Join": ["", [{"Fn::GetAtt": [ids.documents, "Arn"]}, "/profile/*"]]}, sort_keys=True
+        )
+        allowed |= {("s3:PutObject", objects), ("s3:GetObject", objects)}
     if construct_id in ("ConfirmContactFunction", "VerifyInnFunction"):  # code hashes; a found INN's lock
         allowed.add(("kms:GenerateMac", arn_of(ids.lookup_key)))
+    if construct_id == "SupportApiFunction":  # tickets by owner and status, the journal, INN hashes, screenshots
+        screenshots = json.dumps(
+            {"Fn::Join": ["", [{"Fn::GetAtt": [ids.documents, "Arn"]}, "/support/*"]]}, sort_keys=True
+        )
+        allowed |= {
+            ("dynamodb:Query", index),
+            ("dynamodb:BatchWriteItem", arn_of(ids.table)),
+            ("kms:GenerateMac", arn_of(ids.lookup_key)),
+            ("s3:PutObject", screenshots),
+            ("s3:GetObject", screenshots),
+        }
     return allowed
 
 
@@ -141,9 +172,10 @@ def test_queue_access(template: Template) -> None:
     for construct_id in _function_ids(template):
         for action, resource in grants(function_statements(template, construct_id)):
             if action.startswith("sqs:"):
-                assert construct_id == "PartnerIntakeFunction", f"{construct_id}: {action}"
+                assert construct_id in ("PartnerIntakeFunction", "PublishEventsFunction"), f"{construct_id}: {action}"
             if action == "sqs:SendMessage":
-                assert resource == arn_of(ids.dlq)
+                publish_failures = arn_of(one(template, "AWS::SQS::Queue", "PublishFailures")[0])
+                assert resource == (publish_failures if construct_id == "PublishEventsFunction" else arn_of(ids.dlq))
 
 
 def test_wildcard_resources_only_where_the_api_has_no_arn(template: Template) -> None:

@@ -77,6 +77,20 @@ def test_all_asked_documents_resume_the_workflow_to_review(waiting) -> None:  # 
     assert record_upload(deps, "elsewhere/x", 1) is None
 
 
+def test_uploads_before_the_wait_stored_its_token_still_resume(waiting) -> None:  # type: ignore[no-untyped-def]
+    deps, app = waiting
+    early = app.model_copy(update={"task_token": None})  # as if the wait had not stored its token yet
+    deps.repo.apps[app.application_id] = early
+    for kind in ("marriage_certificate", "passport"):
+        document, _ = request_upload(
+            deps, early, parse_document_request({"type": kind, "content_type": "application/pdf", "size": 10})
+        )
+        record_upload(deps, document.key, 10)
+    assert deps.callbacks.resumed == []  # no token to resume yet
+    await_documents(deps, deps.repo.get(app.application_id), "late-token")
+    assert deps.callbacks.resumed == ["late-token"]
+
+
 def test_review_then_approve_or_reject(waiting) -> None:  # type: ignore[no-untyped-def]
     deps, app = waiting
     in_review = await_review(deps, app, "review-token")

@@ -1,0 +1,67 @@
+"""DynamoDB stream of the applications table → `ApplicationStatusChanged` on the event bus.
+
+Invoked by the stream's event source mapping (filtered to application META items, bisect on error,
+retried until the record leaves the stream, then the on-failure queue). Answers a partial batch
+response: Lambda resumes from the first status change that was not accepted, so events keep their
+stream order and the accepted ones are not sent twice.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBStreamEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.events import StreamChange, publish_changes
+from shared.observability import get_logger
+
+logger = get_logger()
+
+
+@cache
+def _adapters() -> tuple[Any, Any]:
+    from shared.adapters.eventbridge import EventBridgePublisher, SqsSetAside
+    from shared.config import EventSettings, settings
+
+    cfg = settings(EventSettings)
+    return EventBridgePublisher(cfg.event_bus_name), SqsSetAside(cfg.publish_failures_url)
+
+
+def _changes(event: dict[str, Any]) -> list[StreamChange]:
+    changes = []
+    for record in DynamoDBStreamEvent(event).records:
+        stream = record.dynamodb
+        if stream is None or record.event_name is None:
+            continue
+        changes.append(
+            StreamChange(
+                sequence_number=str(stream.sequence_number),
+                event_name=record.event_name.name,
+                keys=stream.keys,
+                old_image=stream.old_image or None,
+                new_image=stream.new_image or None,
+            )
+        )
+    return changes
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
+    publisher, aside = _adapters()
+    result = publish_changes(_changes(event), publisher, aside)
+    for published in result.published:
+        logger.info(
+            "status change published",
+            extra={
+                "application_id": published.application_id,
+                "status": published.status.value,
+                "partner_id": published.partner_id,
+                "application_version": published.application_version,
+            },
+        )
+    if result.retry_from is None:
+        return {"batchItemFailures": []}
+    logger.warning("status changes not accepted: retried from here", extra={"sequence_number": result.retry_from})
+    return {"batchItemFailures": [{"itemIdentifier": result.retry_from}]}
