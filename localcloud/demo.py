@@ -170,7 +170,7 @@ def partner_bank() -> tuple[str, float]:
         aws_secret_access_key="demo",  # noqa: S106 (the local cloud takes any credentials)
     )
     message = json.dumps(
-        {"partner_id": "demo-bank", "request_id": str(uuid.uuid4()), "application": body}, ensure_ascii=False
+        {"partner_id": "partner-1", "request_id": str(uuid.uuid4()), "application": body}, ensure_ascii=False
     )
     at = time.monotonic()
     for _ in range(2):  # a partner's retry: still one application
@@ -182,7 +182,45 @@ def partner_bank() -> tuple[str, float]:
         if items and items[0]["status"] == "ready":
             break
         time.sleep(0.05)
-    return f"{items[0]['status'] if items else 'missing'} ({len(items)} application)", time.monotonic() - at
+    took = time.monotonic() - at
+    outcomes = _outcomes(sqs, info["outcome_queue_url"], items[0]["application_id"] if items else "")
+    summary = f"{items[0]['status'] if items else 'missing'} ({len(items)} application; outcomes {'→'.join(outcomes)})"
+    return summary, took
+
+
+def _outcomes(sqs: Any, queue_url: str, application_id: str) -> list[str]:
+    """The partner's outcome messages for this application, in version order (docs/events.md)."""
+    found: dict[int, str] = {}
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "ready" not in found.values():
+        reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in reply.get("Messages", []):
+            detail = json.loads(message["Body"])
+            if detail.get("application_id") == application_id:
+                found[int(detail.get("application_version", len(found)))] = detail["status"]
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [found[v] for v in sorted(found)]
+
+
+def office_application() -> tuple[str, float]:
+    """An operator keys in a paper application; the citizen with that SNILS then finds it."""
+    operator = _token("demo-operator", ["operator"])
+    from shared.identifiers import format_snils, snils_checksum
+
+    body = _person()
+    digits = f"{2_000_000 + uuid.uuid4().int % 997_000_000:09d}"  # a SNILS of its own: claims only this one
+    body.update(channel="office", snils=format_snils(digits + f"{snils_checksum(digits):02d}"))
+    at = time.monotonic()
+    app_id = _call("POST", "/applications", operator, json=body).json()["application_id"]
+    for _ in range(600):
+        if _call("GET", f"/applications/{app_id}", operator).json()["status"] == "ready":
+            break
+        time.sleep(0.05)
+    took = time.monotonic() - at
+    person = {"snils": body["snils"], "trusted": True}
+    citizen = _call("POST", "/_local/token", json={"sub": f"demo-{app_id[:8]}", "person": person}).json()
+    mine = _call("GET", "/applications", citizen["access_token"]).json()["items"]
+    return f"ready; the citizen sees {len(mine)} application", took
 
 
 SCENARIOS: list[tuple[str, Callable[[], tuple[str, float]]]] = [
@@ -192,6 +230,7 @@ SCENARIOS: list[tuple[str, Callable[[], tuple[str, float]]]] = [
     ("no INN: found by passport", no_inn_found_by_passport),
     ("name changed by marriage: documents, review", name_changed_by_marriage),
     ("partner bank, message sent twice", partner_bank),
+    ("tax office: operator keys it in", office_application),
 ]
 
 
