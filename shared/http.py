@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from shared.journal import Accessor, ActorRole
 from shared.messages import PROBLEM_DETAILS, PROBLEM_TITLES, problem_body
@@ -91,3 +91,39 @@ def raw_problem(
         "body": response.body,
         "isBase64Encoded": False,
     }
+
+
+def install_problem_handlers(app: APIGatewayRestResolver) -> None:
+    """The answers every API function gives alike; a function may register its own after this to
+    say more (the last registration for an exception wins)."""
+    from shared.errors import AccessDenied, InvalidApplication, InvalidPageToken
+    from shared.messages import field_message
+
+    @app.exception_handler(InvalidApplication)
+    def _invalid(error: InvalidApplication) -> Response[str]:
+        status = 400 if app.current_event.http_method == "GET" else 422
+        return problem(status, "validation_failed", errors=error.errors)
+
+    @app.exception_handler(AccessDenied)
+    def _denied(error: AccessDenied) -> Response[str]:
+        return problem(403, error.code)
+
+    @app.exception_handler(InvalidPageToken)
+    def _bad_token(_: InvalidPageToken) -> Response[str]:
+        message = field_message("invalid_value")
+        return problem(
+            400, "validation_failed", errors=[FieldError(field="next_token", code="invalid_value", message=message)]
+        )
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[str]:
+        return problem(404, "not_found", detail="Такого адреса в API нет.")
+
+
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any, logger: Any) -> dict[str, Any]:
+    """Resolve a request; an unhandled error is logged and answered 500 without its details."""
+    try:
+        return app.resolve(event, context)
+    except Exception:
+        logger.exception("unhandled error")
+        return raw_problem(500, "internal_error")

@@ -9,8 +9,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.errors import AccessDenied, InvalidApplication, InvalidPageToken
-from shared.http import Caller, json_response, problem, raw_problem
+from shared.errors import AccessDenied, InvalidApplication
+from shared.http import Caller, install_problem_handlers, json_response, problem, resolve
 from shared.journal import AccessAction, creation_entry, entries
 from shared.messages import field_message
 from shared.models import FieldError
@@ -20,6 +20,7 @@ from shared.wiring import change_deps, journal
 
 logger = get_logger()
 app = APIGatewayRestResolver()
+install_problem_handlers(app)
 
 
 def _caller() -> Caller:
@@ -184,40 +185,11 @@ def operator_decide(request_id: str) -> Response[str]:
     return json_response(200, _operator_view(updated))
 
 
-@app.exception_handler(InvalidApplication)
-def _invalid(error: InvalidApplication) -> Response[str]:
-    status = 400 if app.current_event.http_method == "GET" else 422
-    return problem(status, "validation_failed", errors=error.errors)
-
-
 @app.exception_handler(ChangeProblem)
 def _change_problem(error: ChangeProblem) -> Response[str]:
     return problem(error.status, error.code, detail=error.detail)
 
 
-@app.exception_handler(AccessDenied)
-def _denied(error: AccessDenied) -> Response[str]:
-    return problem(403, error.code)
-
-
-@app.exception_handler(InvalidPageToken)
-def _bad_token(_: InvalidPageToken) -> Response[str]:
-    return problem(
-        400,
-        "validation_failed",
-        errors=[FieldError(field="next_token", code="invalid_value", message=field_message("invalid_value"))],
-    )
-
-
-@app.not_found
-def _no_route(_: Exception) -> Response[str]:
-    return problem(404, "not_found", detail="Такого адреса в API нет.")
-
-
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        return app.resolve(event, context)
-    except Exception:  # the last line of defence: never a stack trace (or its data) to the client
-        logger.exception("unhandled error")
-        return raw_problem(500, "internal_error")
+    return resolve(app, event, context, logger)

@@ -18,9 +18,8 @@ from shared.errors import (
     ApplicationNotFound,
     DuplicateApplication,
     InvalidApplication,
-    InvalidPageToken,
 )
-from shared.http import Caller, json_response, problem, raw_problem
+from shared.http import Caller, install_problem_handlers, json_response, problem, raw_problem
 from shared.journal import AccessAction, creation_entry, entries
 from shared.messages import field_message
 from shared.models import Application, Channel, FieldError, Status
@@ -35,6 +34,7 @@ from shared.wiring import contact_deps, journal, repository, review_deps, submis
 
 logger = get_logger()
 app = APIGatewayRestResolver()
+install_problem_handlers(app)
 
 _CITIZEN = Origin(allowed_channels=frozenset({Channel.PORTAL, Channel.MOBILE}), default_channel=Channel.PORTAL)
 _OFFICE = Origin(allowed_channels=frozenset({Channel.OFFICE}), default_channel=Channel.OFFICE)
@@ -431,12 +431,6 @@ def operator_search() -> Response[str]:
     return json_response(200, _page_body(page))
 
 
-@app.exception_handler(InvalidApplication)
-def _invalid(error: InvalidApplication) -> Response[str]:
-    status = 400 if app.current_event.http_method == "GET" else 422
-    return problem(status, "validation_failed", errors=error.errors)
-
-
 @app.exception_handler(SignedXmlError)
 def _signed_xml(error: SignedXmlError) -> Response[str]:
     return problem(422, error.code, errors=[FieldError(field=error.field, code=error.code, message=error.message)])
@@ -460,28 +454,9 @@ def _review_problem(error: ReviewProblem) -> Response[str]:
     return problem(error.status, error.code, detail=error.detail)
 
 
-@app.exception_handler(AccessDenied)
-def _denied(error: AccessDenied) -> Response[str]:
-    return problem(403, error.code)
-
-
 @app.exception_handler(ApplicationNotFound)
 def _not_found(_: ApplicationNotFound) -> Response[str]:
     return problem(404, "not_found")
-
-
-@app.exception_handler(InvalidPageToken)
-def _bad_token(_: InvalidPageToken) -> Response[str]:
-    return problem(
-        400,
-        "validation_failed",
-        errors=[FieldError(field="next_token", code="invalid_value", message=field_message("invalid_value"))],
-    )
-
-
-@app.not_found
-def _no_route(_: Exception) -> Response[str]:
-    return problem(404, "not_found", detail="Такого адреса в API нет.")
 
 
 @logger.inject_lambda_context(clear_state=True)

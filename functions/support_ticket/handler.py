@@ -14,10 +14,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.errors import AccessDenied, ConcurrentUpdate, InvalidApplication, InvalidPageToken
-from shared.http import Caller, json_response, problem
+from shared.errors import AccessDenied, ConcurrentUpdate, InvalidApplication
+from shared.http import Caller, install_problem_handlers, json_response, problem, resolve
 from shared.journal import AccessAction, entries
-from shared.messages import field_message
 from shared.models import FieldError
 from shared.observability import get_logger
 from shared.tickets import (
@@ -42,6 +41,7 @@ from shared.wiring import journal, support_deps
 
 logger = get_logger()
 app = APIGatewayRestResolver()
+install_problem_handlers(app)
 
 _FIX_FIELDS = "Исправьте поля, перечисленные в errors, и отправьте обращение снова."
 
@@ -196,30 +196,6 @@ def _denied(error: AccessDenied) -> Response[str]:
     return problem(403, error.code, detail="Это действие доступно только сотрудникам поддержки.")
 
 
-@app.exception_handler(InvalidPageToken)
-def _bad_token(_: InvalidPageToken) -> Response[str]:
-    return problem(
-        400,
-        "validation_failed",
-        errors=[FieldError(field="next_token", code="invalid_value", message=field_message("invalid_value"))],
-    )
-
-
-@app.not_found
-def _no_route(_: Exception) -> Response[str]:
-    return problem(404, "not_found", detail="Такого адреса в API нет.")
-
-
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        return app.resolve(event, context)
-    except Exception:  # the last line of defence: never a stack trace (or its data) to the client
-        logger.exception("unhandled error")
-        response = problem(500, "internal_error", detail="Попробуйте повторить запрос позже.")
-        return {
-            "statusCode": 500,
-            "headers": {"Content-Type": "application/problem+json"},
-            "body": response.body,
-            "isBase64Encoded": False,
-        }
+    return resolve(app, event, context, logger)

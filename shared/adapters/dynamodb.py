@@ -381,18 +381,8 @@ class DynamoApplicationRepository:
         if created_before:
             params["FilterExpression"] = "created_at < :cutoff"
             params["ExpressionAttributeValues"] = _to_item({":v": value, ":cutoff": created_before})
-        if next_token:
-            params["ExclusiveStartKey"] = _decode_token(next_token)
-        try:
-            response = self._ddb.query(**params)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ValidationException" and next_token:
-                raise InvalidPageToken() from None
-            _raise_transient(error)
-            raise
-        items = [Application.model_validate(_from_item(i)) for i in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return Page(items=items, next_token=_encode_token(last) if last else None)
+        items, token = query_page(self._ddb, params, next_token, owner=(key, value))
+        return Page(items=[Application.model_validate(i) for i in items], next_token=token)
 
     def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> Page:
         return self._page("gsi1", "gsi1pk", f"OWNER#{owner_sub}", limit, next_token, newest_first=True)
@@ -433,6 +423,31 @@ class DynamoApplicationRepository:
 
     def list_by_inn_hash(self, inn_hash: str, limit: int, next_token: str | None) -> Page:
         return self._page("gsi3", "gsi3pk", f"INN#{inn_hash}", limit, next_token, newest_first=True)
+
+
+def query_page(
+    ddb: Any, params: dict[str, Any], next_token: str | None, owner: tuple[str, str] | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a query: plain items and the opaque token of the next page.
+
+    `owner` (attribute, value): the token must come from this same list, never from someone
+    else's (a token is only base64 of the last key, so a client can craft one).
+    """
+    params = dict(params)
+    if next_token:
+        start = _decode_token(next_token)
+        if owner is not None and start.get(owner[0], {}).get("S") != owner[1]:
+            raise InvalidPageToken()
+        params["ExclusiveStartKey"] = start
+    try:
+        response = ddb.query(**params)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ValidationException" and next_token:
+            raise InvalidPageToken() from None
+        _raise_transient(error)
+        raise
+    last = response.get("LastEvaluatedKey")
+    return [_from_item(i) for i in response.get("Items", [])], (_encode_token(last) if last else None)
 
 
 def _encode_token(key: dict[str, Any]) -> str:

@@ -8,9 +8,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared.adapters.dynamodb import _decode_token, _encode_token, _from_item, _raise_transient, _to_item
+from shared.adapters.dynamodb import _from_item, _raise_transient, _to_item, query_page
 from shared.aws import client
-from shared.errors import ConcurrentUpdate, InvalidPageToken
+from shared.errors import ConcurrentUpdate
 from shared.profile_changes import ChangeRequest
 
 
@@ -83,18 +83,8 @@ class DynamoChangeRequests:
             "Limit": limit,
             "ScanIndexForward": not newest_first,
         }
-        if next_token:
-            params["ExclusiveStartKey"] = _decode_token(next_token)
-        try:
-            response = self._ddb.query(**params)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ValidationException" and next_token:
-                raise InvalidPageToken() from None
-            _raise_transient(error)
-            raise
-        items = [ChangeRequest.model_validate(_from_item(i)) for i in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, (_encode_token(last) if last else None)
+        items, token = query_page(self._ddb, params, next_token, owner=(f"{index}pk", value))
+        return [ChangeRequest.model_validate(i) for i in items], token
 
     def list_by_owner(
         self, owner_sub: str, limit: int, next_token: str | None

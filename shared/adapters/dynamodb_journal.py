@@ -10,9 +10,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared.adapters.dynamodb import _decode_token, _encode_token, _from_item, _raise_transient, _to_item
+from shared.adapters.dynamodb import _raise_transient, _to_item, query_page
 from shared.aws import client
-from shared.errors import InvalidPageToken, TransientStorageError
+from shared.errors import TransientStorageError
 from shared.journal import RETENTION, AccessEntry, JournalPage
 
 _BATCH = 25
@@ -65,21 +65,8 @@ class DynamoAccessJournal:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if next_token:
-            start = _decode_token(next_token)
-            if start.get("pk", {}).get("S") != f"JOURNAL#{subject_sub}":
-                raise InvalidPageToken()  # a token from someone else's journal
-            params["ExclusiveStartKey"] = start
-        try:
-            response = self._ddb.query(**params)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ValidationException" and next_token:
-                raise InvalidPageToken() from None
-            _raise_transient(error)
-            raise
-        items = [AccessEntry.model_validate(_from_item(i)) for i in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return JournalPage(items=items, next_token=_encode_token(last) if last else None)
+        items, token = query_page(self._ddb, params, next_token, owner=("pk", f"JOURNAL#{subject_sub}"))
+        return JournalPage(items=[AccessEntry.model_validate(i) for i in items], next_token=token)
 
     def reassign(self, from_subject: str, to_subject: str) -> int:
         moved = 0
