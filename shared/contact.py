@@ -14,6 +14,7 @@ from datetime import timedelta
 from shared.errors import DomainError
 from shared.identifiers import mask
 from shared.lifecycle import advance, on_fresh
+from shared.metrics import emit
 from shared.models import Application, RejectionReason, RequiredAction, Stage, Status
 from shared.ports import ApplicationRepository, Clock, ContactCode, KeyedHasher, Notifier, TaskCallbacks
 
@@ -89,10 +90,15 @@ def send_code(deps: ContactDeps, app: Application) -> ContactCode:
         f"Действует {minutes} мин. Никому его не сообщайте."
     )
     channel, to = destination(app)
-    if channel == "email":
-        deps.notifier.send_email(to, "Код подтверждения — личный кабинет налогоплательщика", text)
-    else:
-        deps.notifier.send_sms(to, text)
+    try:
+        if channel == "email":
+            deps.notifier.send_email(to, "Код подтверждения — личный кабинет налогоплательщика", text)
+        else:
+            deps.notifier.send_sms(to, text)
+    except Exception:
+        emit("ContactCodesFailed", channel=channel)
+        raise
+    emit("ContactCodesSent", channel=channel)
     return record
 
 

@@ -7,12 +7,12 @@ answer reaches the citizen, and 10 working days without one file a complaint lik
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.errors import ConcurrentUpdate
 from shared.lifecycle import advance
 from shared.ports import ApplicationRepository, Clock
-from shared.tickets import TicketRepository, open_deadline_ticket
+from shared.tickets import AWAITING, TicketRepository, open_deadline_ticket
 
 DEADLINE = timedelta(days=15)
 OPEN_PARTITIONS = ("STATUS#in_progress", "STATUS#needs_clarification", "QUEUE#review")
@@ -23,6 +23,37 @@ class DeadlineDeps:
     repo: ApplicationRepository
     tickets: TicketRepository
     clock: Clock
+
+
+@dataclass(frozen=True)
+class QueueGauges:
+    """What waits on people, for the dashboard: the review queue and the overdue tickets."""
+
+    review_depth: int
+    review_oldest_seconds: float
+    tickets_overdue: int
+
+
+def queue_gauges(
+    repo: ApplicationRepository, tickets: TicketRepository, now: datetime, page_size: int = 100
+) -> QueueGauges:
+    depth, oldest, token = 0, 0.0, None
+    while True:
+        page = repo.list_review_queue(page_size, token)
+        if page.items and depth == 0:  # oldest first: the first item waits longest
+            oldest = max(0.0, (now - page.items[0].updated_at).total_seconds())
+        depth += len(page.items)
+        token = page.next_token
+        if not token:
+            break
+    overdue, ticket_token = 0, None
+    while True:
+        found = tickets.list_by_status(AWAITING, page_size, ticket_token, due_before=now)
+        overdue += len(found.items)
+        ticket_token = found.next_token
+        if not ticket_token:
+            break
+    return QueueGauges(review_depth=depth, review_oldest_seconds=oldest, tickets_overdue=overdue)
 
 
 def sweep(deps: DeadlineDeps, page_size: int = 100) -> list[str]:

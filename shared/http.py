@@ -120,8 +120,17 @@ def install_problem_handlers(app: APIGatewayRestResolver) -> None:
         return problem(404, "not_found", detail="Такого адреса в API нет.")
 
 
+def correlation_id_of(event: dict[str, Any]) -> str:
+    """The caller's `X-Correlation-Id`, else API Gateway's request id: it follows the request into
+    the workflow (stored on the application) and every log line."""
+    headers = event.get("headers") or {}
+    supplied = next((v for k, v in headers.items() if k.lower() == "x-correlation-id" and v), None)
+    return str(supplied or (event.get("requestContext") or {}).get("requestId") or "")[:100]
+
+
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any, logger: Any) -> dict[str, Any]:
     """Resolve a request; an unhandled error is logged and answered 500 without its details."""
+    logger.append_keys(correlation_id=correlation_id_of(event))
     try:
         return app.resolve(event, context)
     except Exception:

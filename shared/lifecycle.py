@@ -6,8 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from shared.errors import ApplicationNotFound, ConcurrentUpdate
+from shared.metrics import emit
 from shared.models import Application, HistoryEntry, Stage, Status
 from shared.ports import ApplicationRepository, Transition
+
+_OUTCOMES = (Status.READY, Status.REJECTED, Status.NEEDS_CLARIFICATION)
 
 
 def load(repo: ApplicationRepository, application_id: str) -> Application:
@@ -68,5 +71,10 @@ def advance(
         )
     )
     if stage is not app.stage:
-        repo.record_stage_time(app.stage.value, (now - app.updated_at).total_seconds())
+        seconds = (now - app.updated_at).total_seconds()
+        repo.record_stage_time(app.stage.value, seconds)
+        emit("StageDuration", seconds, "Seconds", stage=app.stage.value)
+    if status is not app.status and status in _OUTCOMES:
+        reasons = updated.rejection_reasons
+        emit("ApplicationOutcomes", status=status.value, reason=reasons[0].code if reasons else "none")
     return updated

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from shared.contact import confirm_action
 from shared.errors import DuplicateApplication, DuplicatePartnerRequest, InvalidApplication
 from shared.messages import field_message
+from shared.metrics import emit
 from shared.models import Application, Channel, FieldError, HistoryEntry, Stage, Status
 from shared.office import snils_lookup_key
 from shared.ports import ApplicationRepository, Clock, KeyedHasher, WorkflowStarter
@@ -127,6 +128,7 @@ def submit(raw: object, origin: Origin, deps: SubmissionDeps, correlation_id: st
         if dup.owner_sub and dup.owner_sub == origin.owner_sub:
             _ensure_started(deps, dup.existing_id, correlation_id)
         raise
+    emit("ApplicationsSubmitted", channel=channel.value)
     arn = deps.workflow.start(application_id, correlation_id, confirm_contact=confirm_contact, has_inn=bool(body.inn))
     deps.repo.set_execution(application_id, arn)
     return Submitted(app.model_copy(update={"execution_arn": arn}), created=True)

@@ -19,7 +19,7 @@ from shared.errors import (
     DuplicateApplication,
     InvalidApplication,
 )
-from shared.http import Caller, install_problem_handlers, json_response, problem, raw_problem
+from shared.http import Caller, correlation_id_of, install_problem_handlers, json_response, problem, raw_problem
 from shared.journal import AccessAction, creation_entry, entries
 from shared.messages import field_message
 from shared.models import Application, Channel, FieldError, Status
@@ -46,9 +46,7 @@ def _caller() -> Caller:
 
 
 def _correlation_id() -> str:
-    headers = app.current_event.headers or {}
-    supplied = next((v for k, v in headers.items() if k.lower() == "x-correlation-id"), None)
-    return (supplied or app.current_event.request_context.request_id or "")[:100]
+    return correlation_id_of(app.current_event.raw_event)
 
 
 def _origin(caller: Caller) -> Origin:
@@ -127,7 +125,6 @@ def post_application() -> Response[str]:
     except json.JSONDecodeError:
         raw = None
     correlation_id = _correlation_id()
-    logger.append_keys(correlation_id=correlation_id)
     key = next((v for k, v in (app.current_event.headers or {}).items() if k.lower() == "idempotency-key"), None)
     if key:
         result = _idempotent_create(raw, caller, correlation_id, key[:200], body_text)
@@ -171,7 +168,6 @@ def post_signed_application() -> Response[str]:
     document = raw.encode() if isinstance(raw, str) else (raw or b"")
     signed = verify_signed_application(document, trust_store, datetime.now(UTC))
     correlation_id = _correlation_id()
-    logger.append_keys(correlation_id=correlation_id)
     deps = submission_deps()
     result = submit(signed.application, replace(_SIGNED, owner_sub=caller.sub), deps, correlation_id)
     created = result.application
@@ -461,6 +457,7 @@ def _not_found(_: ApplicationNotFound) -> Response[str]:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(correlation_id=correlation_id_of(event))
     try:
         return app.resolve(event, context)
     except Exception as error:  # the last line of defence: never a stack trace (or its data) to the client

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.errors import DuplicateApplication, InvalidApplication
+from shared.metrics import emit
 from shared.models import Application, Channel
 from shared.observability import get_logger
 from shared.submission import Origin, submit
@@ -50,6 +51,7 @@ def _dead_letter(record: SQSRecord, reason: str, detail: str, message: PartnerMe
         MessageBody=record.body or "-",
         MessageAttributes=attributes,
     )
+    emit("IntakeDeadLettered", reason=reason)
     logger.warning(
         "partner message dead-lettered",
         extra={

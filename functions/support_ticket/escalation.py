@@ -7,7 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.deadlines import DeadlineDeps, sweep
+from shared.deadlines import DeadlineDeps, queue_gauges, sweep
+from shared.metrics import emit
 from shared.observability import get_logger
 from shared.tickets import file_complaints
 from shared.wiring import SystemClock, repository, ticket_repository
@@ -20,5 +21,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     clock = SystemClock()
     opened = sweep(DeadlineDeps(repo=repository(), tickets=ticket_repository(), clock=clock))
     filed = file_complaints(ticket_repository(), clock)
-    logger.info("deadline sweep", extra={"tickets_opened": len(opened), "complaints_filed": len(filed)})
+    gauges = queue_gauges(repository(), ticket_repository(), clock.now())
+    emit("DeadlineBreaches", len(opened))
+    emit("ComplaintsFiled", len(filed))
+    emit("ReviewQueueDepth", gauges.review_depth)
+    emit("ReviewQueueOldestSeconds", gauges.review_oldest_seconds, "Seconds")
+    emit("TicketsOverdue", gauges.tickets_overdue)
+    logger.info(
+        "deadline sweep",
+        extra={"tickets_opened": len(opened), "complaints_filed": len(filed), **gauges.__dict__},
+    )
     return {"tickets_opened": len(opened), "complaints_filed": len(filed)}

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from shared.errors import FnsUnavailable
+from shared.metrics import emit
 from shared.ports import FnsRecord, InnQuery
 
 
@@ -37,12 +38,16 @@ class HttpFnsRegistry:
                 body = json.loads(response.read())
         except urllib.error.HTTPError as error:
             if error.code == 404:
+                emit("FnsCalls", result="ok")  # "not found" is an answer
                 return None
             if error.code == 429 or error.code >= 500:
+                emit("FnsCalls", result="fault")
                 raise FnsUnavailable(f"FNS answered {error.code}") from None
             raise
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            emit("FnsCalls", result="fault")
             raise FnsUnavailable(f"FNS unreachable: {type(error).__name__}") from None
+        emit("FnsCalls", result="ok")
         return body if isinstance(body, dict) else {}
 
     def lookup(self, inn: str) -> FnsRecord | None:
