@@ -109,6 +109,7 @@ PROBLEM_TITLES: dict[str, str] = {
     "no_code_pending": "Код подтверждения сейчас не ожидается",
     "resend_too_soon": "Новый код можно запросить раз в минуту",
     "signed_xml_unavailable": "Приём подписанных заявлений сейчас не настроен",
+    "payload_too_large": "Слишком большой запрос",
     "xml_malformed": "Документ не является заявлением в формате XML",
     "signature_missing": "Документ не подписан",
     "signature_invalid": "Подпись не прошла проверку",
@@ -142,6 +143,7 @@ PROBLEM_DETAILS: dict[str, str] = {
     "no_code_pending": "Контакт уже подтверждён или заявление на другом этапе.",
     "resend_too_soon": "Подождите до конца минуты (см. заголовок Retry-After) и запросите код снова.",
     "signed_xml_unavailable": "Подайте заявление через форму на портале или в мобильном приложении.",
+    "payload_too_large": "Тело запроса больше 64 КБ. Документы загружайте по ссылке для загрузки, а не в теле запроса.",
 }
 
 # Support tickets (shared/tickets.py).

@@ -19,7 +19,15 @@ from shared.errors import (
     DuplicateApplication,
     InvalidApplication,
 )
-from shared.http import Caller, correlation_id_of, install_problem_handlers, json_response, problem, raw_problem
+from shared.http import (
+    Caller,
+    correlation_id_of,
+    install_problem_handlers,
+    json_response,
+    problem,
+    raw_problem,
+    too_large,
+)
 from shared.journal import AccessAction, creation_entry, entries
 from shared.messages import field_message
 from shared.models import Application, Channel, FieldError, Status
@@ -458,6 +466,8 @@ def _not_found(_: ApplicationNotFound) -> Response[str]:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(correlation_id=correlation_id_of(event))
+    if too_large(event):
+        return raw_problem(413, "payload_too_large")
     try:
         return app.resolve(event, context)
     except Exception as error:  # the last line of defence: never a stack trace (or its data) to the client

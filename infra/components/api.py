@@ -16,6 +16,7 @@ from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES  # e
 from shared.messages import problem_body
 
 STAGE = "v1"
+MAX_BODY_BYTES = 64 * 1024  # the same limit as shared.http.MAX_BODY_BYTES
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> str:
@@ -189,14 +190,20 @@ class Api(Construct):
     def _waf(self) -> None:
         """AWS managed rule groups and a per-IP rate limit in front of the stage."""
 
-        def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+        def managed(name: str, priority: int, count: tuple[str, ...] = ()) -> wafv2.CfnWebACL.RuleProperty:
+            overrides = [
+                wafv2.CfnWebACL.RuleActionOverrideProperty(
+                    name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                )
+                for rule in count
+            ]
             return wafv2.CfnWebACL.RuleProperty(
                 name=name,
                 priority=priority,
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=name
+                        vendor_name="AWS", name=name, rule_action_overrides=overrides or None
                     )
                 ),
                 visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
@@ -215,6 +222,28 @@ class Api(Construct):
                 cloud_watch_metrics_enabled=True, metric_name="PerIpRateLimit", sampled_requests_enabled=True
             ),
         )
+        # The API takes JSON of a few KB and signed XML of at most 64 KiB (documents go straight to S3):
+        # anything larger is refused here, before it reaches a function. The common rule set's own
+        # 8 KB body limit would refuse a signed application with its certificate chain, so that one
+        # rule only counts and this one decides.
+        body_limit = wafv2.CfnWebACL.RuleProperty(
+            name="BodySizeLimit",
+            priority=4,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                        body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                    ),
+                    comparison_operator="GT",
+                    size=MAX_BODY_BYTES,
+                    text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+                )
+            ),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name="BodySizeLimit", sampled_requests_enabled=True
+            ),
+        )
         acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
@@ -225,10 +254,18 @@ class Api(Construct):
             ),
             rules=[
                 rate,
-                managed("AWSManagedRulesCommonRuleSet", 1),
+                managed("AWSManagedRulesCommonRuleSet", 1, count=("SizeRestrictions_BODY",)),
                 managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
                 managed("AWSManagedRulesAmazonIpReputationList", 3),
+                body_limit,
             ],
+            association_config=wafv2.CfnWebACL.AssociationConfigProperty(
+                request_body={
+                    "API_GATEWAY": wafv2.CfnWebACL.RequestBodyAssociatedResourceTypeConfigProperty(
+                        default_size_inspection_limit="KB_64"
+                    )
+                }
+            ),
         )
         wafv2.CfnWebACLAssociation(
             self,

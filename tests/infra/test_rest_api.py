@@ -138,3 +138,16 @@ def test_waf_guards_the_stage(template: Template) -> None:
     assert "AWSManagedRulesCommonRuleSet" in rules
     (association,) = of_type(template, "AWS::WAFv2::WebACLAssociation").values()
     assert "/stages/" in json.dumps(association["Properties"]["ResourceArn"])
+
+
+def test_waf_refuses_bodies_over_64_kib_but_lets_signed_xml_through(template: Template) -> None:
+    _, acl = one(template, "AWS::WAFv2::WebACL")
+    props = acl["Properties"]
+    (limit,) = [r for r in props["Rules"] if r["Name"] == "BodySizeLimit"]
+    size = limit["Statement"]["SizeConstraintStatement"]
+    assert (size["ComparisonOperator"], size["Size"]) == ("GT", 64 * 1024) and "Block" in limit["Action"]
+    assert size["FieldToMatch"]["Body"]["OversizeHandling"] == "MATCH"  # what WAF cannot read is refused
+    assert props["AssociationConfig"]["RequestBody"]["API_GATEWAY"]["DefaultSizeInspectionLimit"] == "KB_64"
+    (common,) = [r for r in props["Rules"] if r["Name"] == "AWSManagedRulesCommonRuleSet"]
+    overrides = common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]
+    assert overrides == [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]

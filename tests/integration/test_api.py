@@ -138,3 +138,9 @@ def test_pagination_token(cloud: Cloud) -> None:
 def test_unknown_route_is_problem_404(cloud: Cloud, path: str) -> None:
     status, body, _ = call(api_event("GET", path))
     assert status == 404 and body["status"] == 404
+
+
+def test_oversized_body_is_refused_before_any_work(cloud: Cloud) -> None:
+    status, body, _ = post({**VALID_BODY, "workplace": "x" * (64 * 1024)})
+    assert status == 413 and body["code"] == "payload_too_large"
+    assert cloud.executions() == [] and not [i for i in cloud.items() if i["pk"]["S"].startswith("APP#")]
