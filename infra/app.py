@@ -4,9 +4,10 @@ Context: cdk.json's `context` holds the defaults (idp_jwks_url, idp_issuer, idp_
 idp_userinfo_url, fns_base_url, email_sender, code_ttl_seconds, partner_account_ids as a
 comma-separated list, partners as `id:account,...` for the outcome queues of docs/events.md,
 signed_xml_trust_store as the path of a PEM file of the CAs trusted to sign XML applications,
-empty to close that channel); `-c key=value` or the CDK_CONTEXT_JSON variable (the local cloud)
-override them, also without the CDK CLI. cdk-nag's AwsSolutions pack runs on every synth as a
-validation plugin: an unacknowledged finding fails it.
+empty to close that channel, alarm_email as an address subscribed to the alarm topic, empty for
+none); `-c key=value` or the CDK_CONTEXT_JSON variable (the local cloud) override them, also
+without the CDK CLI. cdk-nag's AwsSolutions pack runs on every synth as a validation plugin: an
+unacknowledged finding fails it.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def build(app: App) -> TaxCabinetStack:
             {a.strip() for a in ctx("partner_account_ids").split(",") if a.strip()} | set(partners.values())
         ),
         partners=partners,
+        alarm_email=ctx("alarm_email").strip(),
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack

@@ -14,6 +14,7 @@ from infra.components.encryption import Encryption, EncryptLogGroups
 from infra.components.events import OutcomeEvents
 from infra.components.functions import Functions, FunctionSettings
 from infra.components.intake import Intake
+from infra.components.monitoring import Monitoring, dead_letter_queues, service_functions
 from infra.components.storage import Storage
 from infra.components.workflow import Workflow
 
@@ -27,6 +28,7 @@ class TaxCabinetStack(Stack):
         settings: FunctionSettings,
         partner_accounts: list[str],
         partners: Mapping[str, str] | None = None,  # partner id -> AWS account (outcome queues)
+        alarm_email: str = "",  # subscribed to the alarm topic when set
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -74,3 +76,12 @@ class TaxCabinetStack(Stack):
         CfnOutput(self, "IntakeDlqUrl", value=intake.dlq.queue_url)
         CfnOutput(self, "TableName", value=storage.table.table_name)
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
+        Monitoring(
+            self,
+            "Monitoring",
+            functions=service_functions(functions),
+            state_machine=workflow.state_machine,
+            dead_letter_queues=dead_letter_queues(intake, outcomes),
+            api=api.rest_api,
+            alarm_email=alarm_email,
+        )
