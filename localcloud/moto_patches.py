@@ -9,6 +9,9 @@
   (a partner's queue would get the envelope instead of the event's `detail`).
 - DynamoDB Streams → Lambda: delivered after the transaction commits, asynchronously, with the
   mapping's filters, batching, retries and on-failure destination (localcloud.streams).
+- DynamoDB under concurrent requests: one lock (moto's DynamoDB is not thread-safe: a transaction
+  could fail with a 500 or undo another request's write), and a transaction copies only the items
+  it writes, not the whole table, to roll back (localcloud.moto_dynamodb).
 """
 
 from __future__ import annotations
@@ -140,3 +143,10 @@ def deliver_dynamodb_streams() -> None:
     from localcloud import streams
 
     streams.install()
+
+
+def make_dynamodb_thread_safe() -> None:
+    """After deliver_dynamodb_streams(): its patch of TransactWriteItems is wrapped, not replaced."""
+    from localcloud import moto_dynamodb
+
+    moto_dynamodb.install()
