@@ -51,3 +51,42 @@ deploy: layer
 
 clean:
 	rm -rf .build cdk.out .local
+
+# Fuzzing (tests/suites/test_fuzz.py): schemathesis against docs/openapi.json and a local cloud of its
+# own, every operation, with a citizen's and an operator's tokens; prints the tally. `make test` runs
+# the quick form (3 examples per operation and mode, deterministic). FUZZ_EXAMPLES=... overrides;
+# FUZZ_BASE_URL=http://127.0.0.1:3000 fuzzes a running `make dev` instead.
+.PHONY: suite-fuzz suite-browser
+suite-fuzz: layer
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} FUZZ_RANDOM=1 $(PY) -m pytest tests/suites/test_fuzz.py -n 0; \
+	status=$$?; $(PY) -m tests.suites.fuzz_support; exit $$status
+
+# Swagger UI on the local cloud in headless Chromium (Debian's chromium: installed when missing, as root).
+suite-browser: layer
+	$(PY) -m pytest tests/e2e/test_swagger.py -n 0 -s
+
+# Operator tools (docs/runbook.md): against AWS with the current credentials, or LOCAL=1 for `make dev`.
+#   make redrive QUEUE=intake-dlq ARGS=--dry-run      make execution ID=<application id>
+.PHONY: redrive execution
+redrive: $(VENV)/.installed
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<dead-letter queue> [ARGS='--dry-run ...'] [LOCAL=1]"; exit 2; }
+	$(PY) -m scripts.redrive $(QUEUE) $(if $(LOCAL),--local) $(ARGS)
+
+execution: $(VENV)/.installed
+	@test -n "$(ID)" || { echo "usage: make execution ID=<application id> [ARGS='--json'] [LOCAL=1]"; exit 2; }
+	$(PY) -m scripts.execution $(ID) $(if $(LOCAL),--local) $(ARGS)
+
+# Reliability and security suites (tests/suites/, against the e2e tests' local cloud), full size;
+# `make test` runs their quick forms. Figures are printed (-s).
+#   delivery: 1,000 partner messages, each delivered twice, 10% malformed (SUITE_SENDERS=4 senders)
+#   faults:   200 applications while the FNS simulator fails 30% of calls, 200 ms late
+#   access:   every route of infra/routes.py: no token 401, another citizen's ids 404, operators only 403
+.PHONY: suite-delivery suite-faults suite-access
+suite-delivery: layer
+	SUITE_SCALE=full $(PY) -m pytest tests/suites/test_delivery.py -n 0 -s
+
+suite-faults: layer
+	SUITE_SCALE=full $(PY) -m pytest tests/suites/test_fns_faults.py -n 0 -s
+
+suite-access: layer
+	SUITE_SCALE=full $(PY) -m pytest tests/suites/test_access.py -n 0 -s

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from localcloud import moto_patches
+from localcloud import moto_patches, swagger
 from localcloud.deploy import ACCOUNT, Deployment, deploy
 from localcloud.fns_simulator import FnsSimulator
 from localcloud.gateway import Gateway, Server
@@ -72,6 +72,8 @@ class LocalRoutes:
 
     def __call__(self, method: str, raw_path: str, body: bytes, headers: dict[str, str]) -> Reply | None:
         path = urlsplit(raw_path).path
+        if path == swagger.PREFIX or path.startswith(swagger.PREFIX + "/"):
+            return swagger.serve(method, path, headers, self.base_url)
         try:
             data = json.loads(body) if body else None
         except json.JSONDecodeError:
@@ -148,6 +150,7 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
     moto_patches.honour_kms_key_spec()
     moto_patches.event_bridge_as_cloudformation_and_targets_expect()
     moto_patches.deliver_dynamodb_streams()
+    moto_patches.make_dynamodb_thread_safe()
 
     context = {
         "idp_jwks_url": f"{base_url}/_local/jwks.json",
@@ -235,6 +238,7 @@ def main() -> int:
         f'  token          POST {info["api_url"]}/_local/token {{"sub", "level", "roles"}}\n'
         f"  info           {info['api_url']}/_local/info\n"
         f"  outbox         {info['api_url']}/_local/outbox\n"
+        f"  Swagger UI     {info['api_url']}/swagger\n"
         f"  FNS simulator  {info['api_url']}/_local/fns/taxpayers (see localcloud/FNS_SIMULATOR.md)\n"
         f"  AWS endpoint   {info['aws_endpoint_url']} ({info['region']})\n"
         f"  logs           {info['logs_dir']}\n"

@@ -294,3 +294,5 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(*reply)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+    # other methods get the API's own 404/405 problem, not http.server's 501 (a 5xx)
+    do_OPTIONS = do_TRACE = do_QUERY = _dispatch

@@ -23,6 +23,7 @@ from pydantic.json_schema import models_json_schema
 from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES
 from shared.models import ApplicationBody, StatusView
 from shared.prefill import Prefill
+from shared.profile_changes import Changes
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "openapi.json"
@@ -293,14 +294,9 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
     ),
     "ChangeRequestBody": _obj(
         ["changes"],
-        changes=_obj(
-            [],
-            full_name={"$ref": REF.format(model="FullName")},
-            birth_date={"type": "string", "format": "date"},
-            address={"$ref": REF.format(model="Address")},
-            phone=STRING,
-        ),
-        documents={"type": "array", "items": {"$ref": REF.format(model="DocumentRequest")}},
+        changes={"$ref": REF.format(model="Changes")},  # the model: null is "no change", unknown fields refused
+        # null: no documents yet, as an absent field
+        documents={"type": ["array", "null"], "items": {"$ref": REF.format(model="DocumentRequest")}},
     ),
     "ChangeRequest": _obj(
         [
@@ -376,11 +372,50 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         ]
     },
     "TicketMessage": _obj(["text"], text={"type": "string", "minLength": 1, "maxLength": 4000}),
-    "TicketUpdate": _obj([], assignee=STRING, status={"enum": ["in_progress", "answered", "resolved"]}, answer=STRING),
+    # null is "no change", as an absent field (shared/tickets.py TicketChange)
+    "TicketUpdate": _obj(
+        [],
+        assignee={"type": ["string", "null"], "minLength": 1, "maxLength": 100},
+        status={"enum": ["in_progress", "answered", "resolved", None]},
+        answer=NULLABLE_STRING,
+    ),
     "StatusViewPage": _page("StatusView"),
     "AccessLogPage": _page("AccessEntry"),
     "ChangeRequestPage": _page("ChangeRequest"),
     "TicketPage": _page("Ticket"),
+}
+
+
+# A valid request body per request schema: Swagger UI pre-fills "Try it out" with it, and the fuzzing
+# suite starts from it (a random body almost never has valid INN and SNILS checksums). The INN is a
+# taxpayer the local FNS simulator knows (localcloud/fns_seed.json).
+FULL_NAME_EXAMPLE = {"last": "Иванов", "first": "Иван", "middle": "Иванович"}
+REQUEST_EXAMPLES: dict[str, Any] = {
+    "ApplicationBody": {
+        "inn": "500100732259",
+        "snils": "112-233-445 95",
+        "birth_date": "1990-05-17",
+        "email": "ivanov@example.ru",
+        "phone": "+79123456789",
+        "full_name": FULL_NAME_EXAMPLE,
+        "passport": {"series": "4509", "number": "123456", "issued_on": "2015-06-01", "division_code": "770-001"},
+        "address": {"text": "г. Москва, ул. Тверская, д. 1, кв. 1", "fias_id": None},
+        "workplace": None,
+        "channel": "portal",
+    },
+    "ConfirmationCode": {"code": "123456"},
+    "Contacts": {"phone": "+79123456789", "confirmation_channel": "sms"},
+    "DocumentRequest": {"type": "passport", "content_type": "application/pdf", "size": 524288},
+    "Decision": {"decision": "approve", "reason": "Документы проверены"},
+    "ChangeRequestBody": {"changes": {"phone": "+79161234567"}},
+    "TicketBody": {
+        "inn": "500100732259",
+        "full_name": FULL_NAME_EXAMPLE,
+        "phone": "+79123456789",
+        "description": "Не приходит код подтверждения, хотя номер указан верно.",
+    },
+    "TicketMessage": {"text": "Код так и не пришёл."},
+    "TicketUpdate": {"status": "answered", "answer": "Код отправлен повторно."},
 }
 
 
@@ -389,6 +424,7 @@ def _model_schemas() -> dict[str, Any]:
         (ApplicationBody, "validation"),
         (StatusView, "serialization"),
         (Prefill, "serialization"),
+        (Changes, "validation"),
     ]
     _, schema = models_json_schema(models, ref_template=REF)
     return dict(schema.get("$defs", {}))
@@ -417,8 +453,10 @@ def _operation(path: str, method: str, op: Op) -> dict[str, Any]:
         "responses": responses,
     }
     if op.request:
-        schema = {"$ref": REF.format(model=op.request)}
-        operation["requestBody"] = {"required": True, "content": {op.request_type: {"schema": schema}}}
+        media: dict[str, Any] = {"schema": {"$ref": REF.format(model=op.request)}}
+        if op.request in REQUEST_EXAMPLES:
+            media["example"] = REQUEST_EXAMPLES[op.request]
+        operation["requestBody"] = {"required": True, "content": {op.request_type: media}}
     return operation
 
 

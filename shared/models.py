@@ -25,6 +25,14 @@ def _fail(code: str) -> PydanticCustomError:
     return PydanticCustomError(code, field_message(code))
 
 
+def date_text(value: object) -> object:
+    """A date comes as ISO text (`YYYY-MM-DD`): pydantic's lax mode would take a number as epoch
+    seconds (`0` → 1970-01-01), which then slips past the checks that read the raw text."""
+    if isinstance(value, int | float):
+        raise PydanticCustomError("date_type", "Input should be a valid date")
+    return value
+
+
 def _today(info: ValidationInfo) -> date:
     ctx = info.context or {}
     today = ctx.get("today")
@@ -76,11 +84,13 @@ class FullName(_Strict):
 
     @field_validator("last", "first", "middle")
     @classmethod
-    def _name(cls, value: str | None) -> str | None:
+    def _name(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         value = " ".join(value.split())
         if value == "":
+            if info.field_name != "middle":  # a blank surname or first name is a missing one, never None
+                raise PydanticCustomError("missing", field_message("missing_field"))
             return None
         if not _NAME.match(value):
             raise _fail("name_format")
@@ -92,6 +102,8 @@ class Passport(_Strict):
     number: str
     issued_on: date
     division_code: str
+
+    _issued_on_text = field_validator("issued_on", mode="before")(date_text)
 
     @field_validator("number")
     @classmethod
@@ -142,6 +154,8 @@ class ApplicationBody(_Strict):
     workplace: str | None = Field(default=None, max_length=300)
     channel: Channel = Channel.PORTAL
     confirmation_channel: Literal["sms", "email"] = "sms"
+
+    _birth_date_text = field_validator("birth_date", mode="before")(date_text)
 
     @field_validator("inn")
     @classmethod

@@ -23,7 +23,7 @@ from shared import identifiers
 from shared.errors import ConcurrentUpdate, DomainError, InvalidApplication
 from shared.lifecycle import advance, on_fresh
 from shared.messages import field_message
-from shared.models import Address, Application, FieldError, FullName, Status
+from shared.models import Address, Application, FieldError, FullName, Status, date_text
 from shared.ports import ApplicationRepository, Clock, DocumentStore
 from shared.review import UPLOAD_URL_SECONDS, DocumentRequest, parse_document_request
 
@@ -68,6 +68,8 @@ class Changes(BaseModel):
     birth_date: date | None = None
     address: Address | None = None
     phone: str | None = None
+
+    _birth_date_text = field_validator("birth_date", mode="before")(date_text)
 
     @field_validator("phone")
     @classmethod
@@ -178,7 +180,8 @@ def parse_request(raw: object) -> tuple[Changes, list[DocumentRequest]]:
         raise InvalidApplication(
             [FieldError(field="changes", code="missing_field", message="Укажите хотя бы одно изменение.")]
         )
-    uploads = raw.get("documents") or []
+    uploads = raw.get("documents")
+    uploads = [] if uploads is None else uploads  # absent or null: none yet; `{}` or `""` is not a list
     if not isinstance(uploads, list):
         raise InvalidApplication(
             [FieldError(field="documents", code="invalid_value", message=field_message("invalid_value"))]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, StrictInt, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.errors import DomainError, InvalidApplication
@@ -41,7 +41,7 @@ class ReviewProblem(DomainError):
 class DocumentRequest(BaseModel):
     type: str
     content_type: str
-    size: int
+    size: StrictInt  # a number of bytes: not `true`, `1.5` or `"12"` (pydantic's lax mode takes them)
 
     @field_validator("type")
     @classmethod

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared import identifiers
@@ -209,7 +209,7 @@ def _normalise_email(value: str) -> str:
 
 class ScreenshotRequest(BaseModel):
     content_type: str
-    size: int
+    size: StrictInt  # a number of bytes: not `true`, `1.5` or `"12"` (pydantic's lax mode takes them)
 
     @field_validator("content_type")
     @classmethod

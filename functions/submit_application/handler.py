@@ -196,7 +196,7 @@ def post_signed_application() -> Response[str]:
 
 def _limit() -> int:
     raw = app.current_event.get_query_string_value("limit", "20") or "20"
-    return max(1, min(100, int(raw))) if raw.isdigit() else 20
+    return max(1, min(100, int(raw))) if raw.isascii() and raw.isdigit() else 20  # "¹".isdigit(), int("¹") fails
 
 
 def _page_body(page: Page) -> dict[str, Any]:

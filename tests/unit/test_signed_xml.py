@@ -36,6 +36,8 @@ NS = {"a": NAMESPACE, "ds": DS_NAMESPACE}
 
 
 def signed(body: dict[str, Any] = VALID_BODY, citizen: test_ca.Citizen | None = None, **kwargs: Any) -> bytes:
+    """Signed at NOW, the time the checks use: under xdist a test may run minutes after import."""
+    kwargs.setdefault("signed_at", NOW)
     return test_ca.signed_application(body, citizen, **kwargs)
 
 

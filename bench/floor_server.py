@@ -1,0 +1,47 @@
+"""The floor's moto server: `python -m bench.floor_server <port>`.
+
+moto 5.2.5 as it is, plus what makes its DynamoDB correct under concurrent requests (its
+TransactWriteItems deep-copies the table while other requests change it: "dictionary changed size
+during iteration", a 500, a half-restored table): the local cloud's own DynamoDB patch
+(localcloud/moto_dynamodb.py: one lock, a rollback copy of the touched items only), so the floor
+and the pipeline run on the same moto engine. Without that module (an older tree), a lock of its
+own. Nothing of the local cloud's business, gateway or Lambda machinery is loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+
+def _serialize_dynamodb() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def main() -> None:
+    port = int(sys.argv[1])
+    try:
+        from localcloud import moto_dynamodb
+    except ImportError:
+        _serialize_dynamodb()
+    else:
+        moto_dynamodb.install()
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
