@@ -110,7 +110,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
             try:
                 if requests.get(f"{local.base_url}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused while starting, or slow under load
                 pass
             time.sleep(0.25)
         else:

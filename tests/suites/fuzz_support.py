@@ -75,7 +75,7 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes] | None, log_pa
         try:
             if requests.get(f"{base_url}/health", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not up yet, or too busy to answer within 2 s
             pass
         time.sleep(0.25)
     tail = log_path.read_text()[-5000:] if log_path.exists() else ""
@@ -304,26 +304,6 @@ class Tally:
         SUMMARY.parent.mkdir(parents=True, exist_ok=True)
         SUMMARY.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return data
-
-
-def give_each_operation_its_own_test_id() -> None:
-    """schemathesis 4.32 makes one pytest item per operation, named `test[POST /path]`, but pytest 9.2
-    builds an item's id from its `originalname` and callspec only, so all of them got the same id
-    and pytest-xdist (which schedules by id) ran one of them. Give each item its operation as params."""
-    from schemathesis.pytest.plugin import SchemathesisFunction
-
-    if getattr(SchemathesisFunction, "_ids_per_operation", False):
-        return
-    original = SchemathesisFunction.__init__
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        node_id = getattr(self, "_id", None)  # pytest 9.2's structured id; older pytest keeps the name
-        if self.operation_label and node_id is not None and node_id.params is None:
-            self._id = node_id.with_params(self.operation_label)
-
-    SchemathesisFunction.__init__ = __init__  # type: ignore[method-assign]
-    SchemathesisFunction._ids_per_operation = True  # type: ignore[attr-defined]
 
 
 def operations_in(document: dict[str, Any]) -> list[tuple[str, str]]:
