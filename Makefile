@@ -67,7 +67,8 @@ suite-browser: layer
 
 # Operator tools (docs/runbook.md): against AWS with the current credentials, or LOCAL=1 for `make dev`.
 #   make redrive QUEUE=intake-dlq ARGS=--dry-run      make execution ID=<application id>
-.PHONY: redrive execution
+#   make republish ARGS='--from-failures --dry-run'
+.PHONY: redrive execution republish
 redrive: $(VENV)/.installed
 	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<dead-letter queue> [ARGS='--dry-run ...'] [LOCAL=1]"; exit 2; }
 	$(PY) -m scripts.redrive $(QUEUE) $(if $(LOCAL),--local) $(ARGS)
@@ -75,6 +76,10 @@ redrive: $(VENV)/.installed
 execution: $(VENV)/.installed
 	@test -n "$(ID)" || { echo "usage: make execution ID=<application id> [ARGS='--json'] [LOCAL=1]"; exit 2; }
 	$(PY) -m scripts.execution $(ID) $(if $(LOCAL),--local) $(ARGS)
+
+republish: $(VENV)/.installed
+	@test -n "$(ARGS)" || { echo "usage: make republish ARGS='--from-failures [--dry-run] | <application id> ... | --since T [--until T]' [LOCAL=1]"; exit 2; }
+	$(PY) -m scripts.republish $(if $(LOCAL),--local) $(ARGS)
 
 # Reliability and security suites (tests/suites/, against the e2e tests' local cloud), full size;
 # `make test` runs their quick forms. Figures are printed (-s).
@@ -90,3 +95,10 @@ suite-faults: layer
 
 suite-access: layer
 	SUITE_SCALE=full $(PY) -m pytest tests/suites/test_access.py -n 0 -s
+
+# Cold imports, the automated path's latency, 1,000 partner applications against their moto-only
+# floor, AWS calls and list price per application: bench/results.json and a table (bench/README.md).
+# BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick or BENCH_ARGS='--parts imports'.
+.PHONY: bench
+bench: layer
+	$(PY) -m bench $(BENCH_ARGS)

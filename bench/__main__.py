@@ -20,10 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import cost, floor, imports, path, throughput
-from bench.cloud import ROOT, STATE, LocalCloud
+from bench.cloud import ROOT, STATE, LocalCloud, python
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 PARTS = ("imports", "path", "throughput", "cost")
+# `python -m localcloud` with localcloud/moto_speed.py's install() made a no-op (--without-moto-speed)
+WITHOUT_MOTO_SPEED = (
+    "import runpy; from localcloud import moto_speed; moto_speed.install = lambda: None; "
+    "runpy.run_module('localcloud', run_name='__main__', alter_sys=True)"
+)
 
 
 def _machine() -> dict[str, Any]:
@@ -63,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="import runs per module (default 9; quick 2)")
     parser.add_argument("--path-apps", type=int, default=None, help="part 2 applications (default 200; quick 10)")
     parser.add_argument("--apps", type=int, default=None, help="part 3 applications (default 1000; quick 50)")
+    parser.add_argument(
+        "--without-moto-speed",
+        action="store_true",
+        help="the local cloud and the floor without localcloud/moto_speed.py: the figures before it",
+    )
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     unknown = parts - set(PARTS)
@@ -74,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     apps = args.apps or (50 if quick else 1000)
 
     results: dict[str, Any] = {"machine": _machine(), "quick": quick}
+    command = None
+    if args.without_moto_speed:
+        results["without_moto_speed"] = True
+        os.environ["BENCH_WITHOUT_MOTO_SPEED"] = "1"  # read by bench/floor_server.py
+        command = [python(), "-c", WITHOUT_MOTO_SPEED]
 
     def save() -> None:  # after each part: a failing later part keeps the earlier figures
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     office_usage = partner_usage = None
     if "path" in parts:
         print(f"[2/4] automated path: {path_apps} office applications, one at a time", flush=True)
-        with LocalCloud("path") as cloud:
+        with LocalCloud("path", command=command) as cloud:
             before, logs_before = cloud.counts(), cloud.log_bytes()
             results["path"] = path.run(cloud, count=path_apps)
             time.sleep(1.5)  # the stream publisher finishes the last changes
@@ -110,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "throughput" in parts:
         print(f"[3/4] {apps} partner applications through the intake queue, then the moto-only floor", flush=True)
-        with LocalCloud("throughput") as cloud:
+        with LocalCloud("throughput", command=command) as cloud:
             run = throughput.run(cloud, count=apps)
             templates = throughput.item_templates(cloud, run["sample_application_id"])
             (STATE / "templates.json").write_text(json.dumps(templates))  # kept for a look, or a floor run alone
@@ -196,10 +211,13 @@ def render(results: dict[str, Any]) -> str:
             f"1. Cold import, ratio to `import boto3` (target ≤ {r['target_ratio']}×): {_met(r['met'])}",
             f"   how: {r['how']}",
             f"   import boto3 {r['boto3']['median_s']:.3f} s; python -c pass {r['python_startup_s']:.3f} s",
-            f"   {'module':45} {'median s':>9} {'ratio':>6}",
+            f"   {'module':45} {'median s':>9} {'ratio':>6}   {'with boto3 s':>12} {'ratio':>6}",
         ]
         for module, h in r["handlers"].items():
-            lines.append(f"   {module:45} {h['median_s']:9.3f} {h['ratio']:5.2f}× {'' if h['met'] else '  MISSED'}")
+            lines.append(
+                f"   {module:45} {h['median_s']:9.3f} {h['ratio']:5.2f}×   {h['with_boto3_median_s']:12.3f} "
+                f"{h['with_boto3_ratio']:5.2f}×{'' if h['met'] else '  MISSED'}"
+            )
     if "path" in results:
         r = results["path"]
         lines += [

@@ -97,9 +97,7 @@ class LocalCloud:
             env["LOCAL_CALL_COUNTS"] = str(self.counts_dir)
         started = time.monotonic()
         with open(self.log_path, "w") as log:
-            self.process = subprocess.Popen(
-                self.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env
-            )
+            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

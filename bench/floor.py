@@ -13,10 +13,11 @@ engine patches when it has them, so both run on the same moto):
   (NeedsContactCheck, HasInn, VerifyInn, RouteByOutcome, ActivateCabinet, Ready), executed by
   moto's Step Functions engine, with no Lambda behind them.
 
-What it times: `SENDERS` threads send the N messages with SendMessageBatch (10 per call), while
-`CONSUMERS` threads receive them (ReceiveMessage, 10 at a time), make for each the calls the
-functions make (counted in the local cloud by the same botocore hook, and printed side by side in
-the results), then DeleteMessageBatch:
+What it times: `WORKERS` threads each send the next 10 messages (SendMessageBatch), receive what
+the queue holds (ReceiveMessage, 10 at a time: no backlog builds up, as in the local cloud whose
+moto SQS → Lambda mapping takes each message as it is sent; moto's ReceiveMessage walks every
+message in the queue), make for each the calls the functions make (counted in the local cloud by
+the same botocore hook, and printed side by side in the results), then DeleteMessageBatch:
   intake   GetItem (partner key), GenerateMac (INN; the SNILS MAC once per process, as the
            function's cache does), TransactWriteItems (application, history, INN lock, partner
            key), PutEvents (`in_progress`, what the stream publisher sends), StartExecution (named
@@ -50,14 +51,29 @@ import boto3
 import botocore.client
 import requests
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from bench.cloud import ROOT, STATE, free_port, inn12, python
 from bench.cost import Capacity, item_size
 
-SENDERS = 4
-CONSUMERS = 8
+WORKERS = 8
 PARTNER = "partner-1"
 REGION = "eu-west-1"
+
+
+PARTNER_KEY_PUT = 3  # the intake transaction's Put of the partner's request key
+
+
+def _duplicate(error: ClientError) -> bool:
+    """Moto's SQS may hand one message to two concurrent receivers (it has no lock for that): the
+    second copy's intake transaction then fails on the partner's request key, which is how the
+    intake function recognises a redelivery (and how it would on AWS, where delivery is at least once)."""
+    reasons = error.response.get("CancellationReasons") or []
+    return (
+        error.response.get("Error", {}).get("Code") == "TransactionCanceledException"
+        and len(reasons) > PARTNER_KEY_PUT
+        and reasons[PARTNER_KEY_PUT].get("Code") == "ConditionalCheckFailed"
+    )
 
 
 class CallCounter:
@@ -367,32 +383,43 @@ class Floor:
             json.dumps({"partner_id": PARTNER, "request_id": str(uuid.uuid4()), "application": b}) for b in bodies
         ]
         batches = [messages[i : i + 10] for i in range(0, len(messages), 10)]
-        done = threading.Semaphore(0)
         failures: queue.Queue[BaseException] = queue.Queue()
-        remaining = [count]
-        remaining_lock = threading.Lock()
+        state = {"next_batch": 0, "remaining": count, "duplicates": 0}
+        lock = threading.Lock()
 
-        def send(batch: list[str]) -> None:
-            self.sqs.send_message_batch(
-                QueueUrl=self.intake, Entries=[{"Id": str(i), "MessageBody": m} for i, m in enumerate(batch)]
-            )
-
-        def consume() -> None:
+        def work() -> None:
+            """Send the next batch, then take whatever the queue holds: no backlog builds up (moto's
+            ReceiveMessage walks every message in the queue), as in the local cloud, where moto's
+            SQS → Lambda mapping takes each message as it is sent."""
             while True:
-                with remaining_lock:
-                    if remaining[0] <= 0:
+                with lock:
+                    if state["remaining"] <= 0:
                         return
-                got = self.sqs.receive_message(QueueUrl=self.intake, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+                    batch = batches[state["next_batch"]] if state["next_batch"] < len(batches) else None
+                    state["next_batch"] += 1
+                if batch is not None:
+                    self.sqs.send_message_batch(
+                        QueueUrl=self.intake, Entries=[{"Id": str(i), "MessageBody": m} for i, m in enumerate(batch)]
+                    )
+                got = self.sqs.receive_message(
+                    QueueUrl=self.intake, MaxNumberOfMessages=10, WaitTimeSeconds=0 if batch else 1
+                )
                 received = got.get("Messages", [])
                 for message in received:
                     data = json.loads(message["Body"])
                     try:
                         self.application(data["application"], data["request_id"])
+                    except ClientError as error:
+                        if not _duplicate(error):
+                            failures.put(error)
+                        else:  # a second delivery of one already taken: dropped, as the function drops it
+                            with lock:
+                                state["duplicates"] += 1
+                            continue
                     except BaseException as error:
                         failures.put(error)
-                    with remaining_lock:
-                        remaining[0] -= 1
-                    done.release()
+                    with lock:
+                        state["remaining"] -= 1
                 if received:
                     self.sqs.delete_message_batch(
                         QueueUrl=self.intake,
@@ -401,10 +428,8 @@ class Floor:
 
         with CallCounter() as counter:
             started = time.perf_counter()
-            with ThreadPoolExecutor(SENDERS + CONSUMERS) as pool:
-                consumers = [pool.submit(consume) for _ in range(CONSUMERS)]
-                senders = [pool.submit(send, b) for b in batches]
-                for future in senders + consumers:
+            with ThreadPoolExecutor(WORKERS) as pool:
+                for future in [pool.submit(work) for _ in range(WORKERS)]:
                     future.result()
             calls_done = time.perf_counter()
         if not failures.empty():
@@ -424,10 +449,10 @@ class Floor:
         transitions = [sum(1 for e in h if e["type"].endswith("StateEntered")) for h in histories]
         return {
             "applications": count,
-            "senders": SENDERS,
-            "consumers": CONSUMERS,
+            "threads": WORKERS,
             "wall_s": round(finished - started, 2),
             "calls_done_s": round(calls_done - started, 2),
+            "duplicate_deliveries": state["duplicates"],
             "calls": counter.calls,
             "calls_per_application": {k: round(v / count, 3) for k, v in sorted(counter.calls.items())},
             "transitions_per_execution": transitions,
@@ -442,8 +467,8 @@ def run(templates: dict[str, Any], count: int = 1000) -> dict[str, Any]:
         floor.setup()
         result = floor.run(count)
     result["how"] = (
-        f"a bare moto server; {count} partner messages sent ({SENDERS} threads, SendMessageBatch) and consumed "
-        f"({CONSUMERS} threads), each making the happy path's AWS calls with no business logic and no Lambda "
-        "(bench/floor.py); until every execution is done and both status changes are on the outcome queue"
+        f"a bare moto server; {WORKERS} threads each send 10 partner messages (SendMessageBatch), receive 10 and "
+        f"make each one's happy-path AWS calls with no business logic and no Lambda, until all {count} are done "
+        "(bench/floor.py); then until every execution is done and both status changes are on the outcome queue"
     )
     return result

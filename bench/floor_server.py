@@ -3,13 +3,16 @@
 moto 5.2.5 as it is, plus what makes its DynamoDB correct under concurrent requests (its
 TransactWriteItems deep-copies the table while other requests change it: "dictionary changed size
 during iteration", a 500, a half-restored table): the local cloud's own DynamoDB patch
-(localcloud/moto_dynamodb.py: one lock, a rollback copy of the touched items only), so the floor
-and the pipeline run on the same moto engine. Without that module (an older tree), a lock of its
-own. Nothing of the local cloud's business, gateway or Lambda machinery is loaded.
+(localcloud/moto_dynamodb.py: one lock, a rollback copy of the touched items only), and its
+speed patches of moto's own request routing and Step Functions (localcloud/moto_speed.py), so
+the floor and the pipeline run on the same moto engine. Without those modules (an older tree),
+a DynamoDB lock of its own. Nothing of the local cloud's business, gateway or Lambda machinery
+is loaded.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import Any
@@ -36,7 +39,18 @@ def main() -> None:
         _serialize_dynamodb()
     else:
         moto_dynamodb.install()
+    try:
+        from localcloud import moto_speed
+    except ImportError:
+        pass
+    else:
+        if not os.environ.get("BENCH_WITHOUT_MOTO_SPEED"):  # `python -m bench --without-moto-speed`
+            moto_speed.install()
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request, as in the local cloud
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from localcloud import moto_patches, swagger
+from localcloud import moto_patches, moto_speed, swagger
 from localcloud.deploy import ACCOUNT, Deployment, deploy
 from localcloud.fns_simulator import FnsSimulator
 from localcloud.gateway import Gateway, Server
@@ -151,6 +151,7 @@ def start(port: int) -> tuple[Server, LambdaRuntime, Any, float]:
     moto_patches.event_bridge_as_cloudformation_and_targets_expect()
     moto_patches.deliver_dynamodb_streams()
     moto_patches.make_dynamodb_thread_safe()
+    moto_speed.install()  # moto's per-request routing, ASL parsing and client costs (localcloud/moto_speed.py)
 
     context = {
         "idp_jwks_url": f"{base_url}/_local/jwks.json",

@@ -214,6 +214,7 @@ ERROR_TEXT = {
     404: "No such resource for this caller (someone else's looks the same)",
     409: "Conflicts with the resource's state",
     410: "Expired",
+    413: "The body is over 64 KiB (the function, or 403 from the WAF)",
     422: "The body is invalid: every field at fault in `errors`",
     429: "Too many requests or tries (`Retry-After`)",
     500: "Internal error (nothing of the request is lost)",
@@ -443,7 +444,8 @@ def _operation(path: str, method: str, op: Op) -> dict[str, Any]:
         ok["content"] = {"application/json": {"schema": {"$ref": REF.format(model=op.response)}}}
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
     responses = {str(op.ok): ok}
-    for status in sorted({401, 500, *op.errors}):
+    errors = {401, 500, *op.errors, *((413,) if op.request else ())}
+    for status in sorted(errors):
         responses[str(status)] = {"description": ERROR_TEXT[status], "content": problem}
     operation: dict[str, Any] = {
         "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",

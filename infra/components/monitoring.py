@@ -64,6 +64,7 @@ REVIEW_OLDEST_DAYS = 3  # an application waiting for an operator longer than thi
 FIVE_MINUTES = Duration.minutes(5)
 ONE_MINUTE = Duration.minutes(1)
 HOURLY = Duration.hours(1)  # the deadline sweep emits its gauges and counts once an hour
+SWEEP_MISSED_HOURS = 2  # hours in a row without a finished sweep (its schedule retries twice)
 
 
 def service_functions(scope: Construct) -> dict[str, lambda_.Function]:
@@ -369,6 +370,21 @@ class Monitoring(Construct):
             runbook=_Runbook("complaints-filed"),
             what="A ticket went 10 working days unanswered: a complaint was filed to the FNS.",
             comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        self._alarm(
+            "SweepNotRunning",
+            "sweep-not-running",
+            _business("ReviewQueueDepth", "SampleCount", period=HOURLY),  # the sweep's last act: it finished
+            threshold=1,
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=SWEEP_MISSED_HOURS,
+            datapoints=SWEEP_MISSED_HOURS,
+            missing=cw.TreatMissingData.BREACHING,
+            runbook=_Runbook("sweep-not-running"),
+            what=(
+                f"The hourly deadline sweep has not finished for {SWEEP_MISSED_HOURS} hours: deadline breaches, "
+                "overdue tickets and complaints go unnoticed meanwhile."
+            ),
         )
         self._alarm(
             "ReviewQueueStale",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -17,8 +18,9 @@ _MAX_ENTRIES = 10  # PutEvents takes at most 10 entries per call
 
 
 class EventBridgePublisher:
-    def __init__(self, bus_name: str) -> None:
+    def __init__(self, bus_name: str, events_client: Any = None) -> None:
         self._bus = bus_name
+        self._client = events_client  # an operator tool's own client (scripts/republish.py); else shared.aws's
 
     def _entry(self, event: ApplicationStatusChanged) -> dict[str, object]:
         return {
@@ -36,7 +38,7 @@ class EventBridgePublisher:
         for start in range(0, len(events), _MAX_ENTRIES):
             chunk = events[start : start + _MAX_ENTRIES]
             try:
-                reply = client("events").put_events(Entries=[self._entry(e) for e in chunk])
+                reply = (self._client or client("events")).put_events(Entries=[self._entry(e) for e in chunk])
             except (ClientError, BotoCoreError) as error:
                 logger.warning("PutEvents failed", extra={"error": type(error).__name__, "events": len(chunk)})
                 return list(range(start, len(events)))

@@ -98,9 +98,7 @@ def _allowed(template: Template, construct_id: str) -> set[tuple[str, str]]:
         )
         allowed |= {("s3:PutObject", objects), ("s3:GetObject", objects)}
     if construct_id == "ProfileApiFunction":  # change-request documents
-        objects = json.dumps(
-            {"Fn::Join": ["", [{"Fn::GetAtt": [ids.documents, "Arn"]}, "/profile/*"]]}, sort_keys=True
-        )
+        objects = json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [ids.documents, "Arn"]}, "/profile/*"]]}, sort_keys=True)
         allowed |= {("s3:PutObject", objects), ("s3:GetObject", objects)}
     if construct_id in ("ConfirmContactFunction", "VerifyInnFunction"):  # code hashes; a found INN's lock
         allowed.add(("kms:GenerateMac", arn_of(ids.lookup_key)))

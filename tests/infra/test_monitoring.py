@@ -330,6 +330,15 @@ def test_business_alarms(template: Template) -> None:
     assert stale["Threshold"] == monitoring.REVIEW_OLDEST_DAYS * 86400
 
 
+def test_a_sweep_that_stops_finishing_alarms(template: Template) -> None:
+    """The other hourly alarms see nothing when the sweep does not run: its absence alarms itself."""
+    (alarm,) = [a for a in alarms_of(template).values() if a.get("MetricName") == "ReviewQueueDepth"]
+    assert (alarm["Statistic"], alarm["Period"]) == ("SampleCount", 3600)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "LessThanThreshold")
+    assert alarm["TreatMissingData"] == "breaching", "no data is exactly the failure"
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == monitoring.SWEEP_MISSED_HOURS
+
+
 # --- the dashboard -----------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ cost model and its table, and the floor's state machine, without starting a loca
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bench import cost, floor, imports
 from bench.__main__ import render
@@ -15,6 +16,7 @@ def test_import_ratio_of_one_handler() -> None:
     assert result["boto3"]["median_s"] > 0 and handler["median_s"] > 0
     assert handler["ratio"] == round(handler["median_s"] / result["boto3"]["median_s"], 2)
     assert isinstance(handler["met"], bool) and "median of 1" in result["how"]
+    assert handler["with_boto3_ratio"] == round(handler["with_boto3_median_s"] / result["boto3"]["median_s"], 2)
 
 
 def test_entry_points_are_every_handler_module() -> None:
@@ -95,3 +97,19 @@ def test_floor_state_machine_keeps_the_states_without_lambda() -> None:
         "Next": "RouteByOutcome",
     }
     json.dumps(definition)  # a valid definition document
+
+
+def test_the_floor_drops_a_second_delivery_as_the_intake_function_does() -> None:
+    from botocore.exceptions import ClientError
+
+    def cancelled(*codes: str) -> ClientError:
+        response: Any = {
+            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+            "CancellationReasons": [{"Code": c} for c in codes],
+        }
+        return ClientError(response, "TransactWriteItems")
+
+    assert floor._duplicate(cancelled("None", "None", "ConditionalCheckFailed", "ConditionalCheckFailed"))
+    assert not floor._duplicate(cancelled("ConditionalCheckFailed", "None", "None", "None"))
+    throttled: Any = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+    assert not floor._duplicate(ClientError(throttled, "TransactWriteItems"))
