@@ -7,9 +7,11 @@ One local cloud per session. The `cloud` fixture is the e2e one (tests/e2e/conft
 here so that `pytest tests/suites` works on its own. Imported into a second conftest, pytest would
 register it twice and a session that collects both folders (`make test`) would start two local
 clouds; `pytest_collection_modifyitems` below points the suites' tests at the e2e tests'
-definition when both are collected, so they share its one instance (and the `xdist_group("e2e")`
-marker keeps them on the same xdist worker). Without that private pytest attribute the suites
-would still pass, each folder on its own cloud.
+definition when both are collected, so they share its one instance per worker. The
+`xdist_group("e2e")` marker was meant to keep them on one xdist worker, but pytest 9.2 no longer
+reads the `_nodeid` that xdist 3.8 rewrites for it, so each of `make test`'s workers may start its
+own cloud (they share nothing: every test makes its own taxpayers and tokens). Without that
+private pytest attribute the suites would still pass, each folder on its own cloud.
 """
 
 from __future__ import annotations
