@@ -71,3 +71,25 @@ def test_every_task_but_the_recorder_catches_into_record_failure() -> None:
         assert catch_all and catch_all[-1]["Next"] == "RecordFailure", name
     assert states["RecordFailure"]["Next"] == "WorkflowFailed"
     assert states["WorkflowFailed"] == {**states["WorkflowFailed"], "Type": "Fail", "Error": "WorkflowFailed"}
+
+
+def test_fns_faults_are_retried_for_minutes_before_a_person_is_asked() -> None:
+    """Every task that calls the FNS retries its transient faults 10 times, waits growing to a minute
+    with full jitter (at most about 5 minutes in all): a short outage never reaches the review queue,
+    and at 30% random faults a task runs out with probability 0.3¹¹ ≈ 2·10⁻⁶ (the FNS faults suite)."""
+    states = json.loads(ASL.read_text())["States"]
+    fns_tasks = {"LookupInnSubmit", "LookupInnPoll", "VerifyInn"}
+    for name in fns_tasks:
+        (policy,) = [r for r in states[name]["Retry"] if "FnsUnavailable" in r["ErrorEquals"]]
+        assert policy == {
+            "ErrorEquals": ["FnsUnavailable"],
+            "IntervalSeconds": 1,
+            "BackoffRate": 2,
+            "MaxAttempts": 10,
+            "MaxDelaySeconds": 60,
+            "JitterStrategy": "FULL",
+        }
+        worst = sum(min(policy["IntervalSeconds"] * 2**n, policy["MaxDelaySeconds"]) for n in range(10))
+        assert 240 <= worst <= 330
+    others = {n for n, s in states.items() if any("FnsUnavailable" in r["ErrorEquals"] for r in s.get("Retry", []))}
+    assert others == fns_tasks

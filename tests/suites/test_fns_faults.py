@@ -11,10 +11,11 @@ Every application must reach exactly its end state, none lost, none twice (one a
 partner request and per INN; an office POST retried with the same Idempotency-Key is the same
 application). The faults are reset in a `finally`: the local cloud is shared by the session.
 
-The workflow retries a transient FNS fault 6 times (7 calls, backoff 1 s × 2ⁿ with full jitter, at
-most 30 s): at 30% errors a call exhausts them with probability 0.3⁷ ≈ 2·10⁻⁴, and such an
+The workflow retries a transient FNS fault 10 times (11 calls, backoff 1 s × 2ⁿ with full jitter,
+at most 60 s): at 30% errors a task exhausts them with probability 0.3¹¹ ≈ 2·10⁻⁶, and such an
 application is recorded for an operator (`wait_review`), not lost; this suite reports it as a
-failure with its id, so a retry policy that got weaker would show.
+failure with its id, so a retry policy that got weaker would show. (With the earlier 6 retries,
+0.3⁷ ≈ 2·10⁻⁴ a task, a full run's ~350 FNS tasks failed the suite about once in 14 runs, and one did.)
 
 `make suite-faults` runs the full size; figures are printed with `-s`.
 """
