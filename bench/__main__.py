@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         results["imports"] = imports.measure(repeats=repeats)
         save()
 
-    office_usage = partner_usage = None
+    office_usage: dict[str, Any] | None = None
+    partner_usage: dict[str, Any] | None = None
     if "path" in parts:
         print(f"[2/4] automated path: {path_apps} office applications, one at a time", flush=True)
         with LocalCloud("path", command=command) as cloud:
@@ -112,12 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1.5)  # the stream publisher finishes the last changes
             functions = cost.delta(before, cloud.counts())
             histories = _histories(cloud, 10)
-            office_usage = {
+            office_usage = {  # cost.usage's measured arguments
                 "count": path_apps + results["path"]["warmup"],
                 "functions": functions,
-                "transitions": _transitions(histories),
+                "transitions_per_execution": _transitions(histories),
                 "log_bytes": cloud.log_bytes() - logs_before,
-                "sfn_log_bytes": statistics.fmean(cost.sfn_log_bytes(h) for h in histories),
+                "sfn_log_bytes_per_execution": statistics.fmean(cost.sfn_log_bytes(h) for h in histories),
+                "api_requests_per_application": 1,
+                "partner": False,
+                "outcome_messages_per_application": 0,
             }
             results["path"]["startup_s"] = round(cloud.startup_seconds, 1)
         results["path"].pop("application_ids", None)
@@ -130,13 +134,15 @@ def main(argv: list[str] | None = None) -> int:
             templates = throughput.item_templates(cloud, run["sample_application_id"])
             (STATE / "templates.json").write_text(json.dumps(templates))  # kept for a look, or a floor run alone
             histories = _histories(cloud, 10)
-            partner_usage = {
+            partner_usage = {  # cost.usage's measured arguments
                 "count": apps,
                 "functions": cost.delta(run.pop("counts_before"), run.pop("counts_after")),
-                "transitions": _transitions(histories),
+                "transitions_per_execution": _transitions(histories),
                 "log_bytes": run["log_bytes"],
-                "sfn_log_bytes": statistics.fmean(cost.sfn_log_bytes(h) for h in histories),
-                "outcome_messages": run["outcome_messages"] / apps,
+                "sfn_log_bytes_per_execution": statistics.fmean(cost.sfn_log_bytes(h) for h in histories),
+                "api_requests_per_application": 0,
+                "partner": True,
+                "outcome_messages_per_application": run["outcome_messages"] / apps,
             }
             run["startup_s"] = round(cloud.startup_seconds, 1)
         results["throughput"] = {"pipeline": run}
@@ -157,31 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             "capacity_by_operation": floor_run["dynamodb_units_by_operation"],
             "floor_calls": floor_run["calls"],
         }
-        paths = {}
-        if partner_usage:
-            paths["partner"] = cost.usage(
-                count=partner_usage["count"],
-                functions=partner_usage["functions"],
-                transitions_per_execution=partner_usage["transitions"],
-                log_bytes=partner_usage["log_bytes"],
-                sfn_log_bytes_per_execution=partner_usage["sfn_log_bytes"],
-                api_requests_per_application=0,
-                partner=True,
-                outcome_messages_per_application=partner_usage["outcome_messages"],
-                **common,
-            )
-        if office_usage:
-            paths["office"] = cost.usage(
-                count=office_usage["count"],
-                functions=office_usage["functions"],
-                transitions_per_execution=office_usage["transitions"],
-                log_bytes=office_usage["log_bytes"],
-                sfn_log_bytes_per_execution=office_usage["sfn_log_bytes"],
-                api_requests_per_application=1,
-                partner=False,
-                outcome_messages_per_application=0,
-                **common,
-            )
+        measured = {"partner": partner_usage, "office": office_usage}
+        paths = {name: cost.usage(**usage, **common) for name, usage in measured.items() if usage}
         for usage in paths.values():
             usage["cost"] = cost.cost(usage["units"])
         prices = json.loads(cost.PRICES.read_text())

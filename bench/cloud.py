@@ -1,22 +1,23 @@
-"""The local cloud the bench starts itself (`python -m localcloud` on a free port, as
-tests/e2e/conftest.py does), stops at the end, and the synthetic taxpayers it feeds it."""
+"""The local cloud the bench starts itself (`python -m localcloud` on a free port, by
+localcloud/process.py as the e2e tests do), stops at the end, and the synthetic taxpayers it feeds it."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import boto3
 import requests
 from botocore.config import Config
+from stdnum.ru import inn as stdnum_inn
+
+from localcloud.process import free_port, running
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / ".local" / "bench"
@@ -41,17 +42,9 @@ def python() -> str:
     return str(venv) if venv.exists() else os.environ.get("PYTHON", "python3")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def inn12(d10: str) -> str:
     """A valid 12-digit personal INN from 10 digits (the two check digits appended)."""
-    first11 = d10 + str(sum(int(d) * w for d, w in zip(d10, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8], strict=True)) % 11 % 10)
-    w12 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    return first11 + str(sum(int(d) * w for d, w in zip(first11, w12, strict=True)) % 11 % 10)
+    return d10 + stdnum_inn.calc_personal_check_digits(d10)
 
 
 def applicant() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -84,47 +77,27 @@ class LocalCloud:
         self.count_calls = count_calls
         self.info: dict[str, Any] = {}
         self.startup_seconds = 0.0
-        self.process: subprocess.Popen[bytes] | None = None
         self.log_path = STATE / f"localcloud-{name}-{self.port}.log"
         self.http = requests.Session()
         self.command = command or [python(), "-m", "localcloud"]
+        self._stack = ExitStack()
 
     def __enter__(self) -> LocalCloud:
-        STATE.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PORT": str(self.port)}
+        env = {}
         if self.count_calls:
             self.counts_dir.mkdir(parents=True, exist_ok=True)
             env["LOCAL_CALL_COUNTS"] = str(self.counts_dir)
-        started = time.monotonic()
-        with open(self.log_path, "w") as log:
-            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the local cloud exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if self.http.get(f"{self.base_url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.25)
-        else:
-            self.__exit__()
-            raise RuntimeError(f"the local cloud did not become ready:\n{self.log_path.read_text()[-3000:]}")
-        self.startup_seconds = time.monotonic() - started
-        self.info = self.http.get(f"{self.base_url}/_local/info", timeout=5).json()
+        started = self._stack.enter_context(running(self.log_path, env=env, command=self.command, port=self.port))
+        self.startup_seconds = started.startup_seconds
+        try:
+            self.info = self.http.get(f"{self.base_url}/_local/info", timeout=5).json()
+        except BaseException:
+            self._stack.close()  # __exit__ is not called when __enter__ raises
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+        self._stack.close()
 
     def aws(self, service: str, pool: int = 10) -> Any:
         return boto3.client(

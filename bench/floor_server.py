@@ -5,53 +5,28 @@ TransactWriteItems deep-copies the table while other requests change it: "dictio
 during iteration", a 500, a half-restored table): the local cloud's own DynamoDB patch
 (localcloud/moto_dynamodb.py: one lock, a rollback copy of the touched items only), and its
 speed patches of moto's own request routing and Step Functions (localcloud/moto_speed.py), so
-the floor and the pipeline run on the same moto engine. Without those modules (an older tree),
-a DynamoDB lock of its own. Nothing of the local cloud's business, gateway or Lambda machinery
-is loaded.
+the floor and the pipeline run on the same moto engine. Nothing of the local cloud's business,
+gateway or Lambda machinery is loaded.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
-from typing import Any
 
+from moto.server import ThreadedMotoServer
 
-def _serialize_dynamodb() -> None:
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    original = DynamoHandler.call_action
-
-    def call_action(self: Any) -> Any:
-        with lock:
-            return original(self)
-
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+from localcloud import moto_dynamodb, moto_speed
 
 
 def main() -> None:
     port = int(sys.argv[1])
-    try:
-        from localcloud import moto_dynamodb
-    except ImportError:
-        _serialize_dynamodb()
-    else:
-        moto_dynamodb.install()
-    try:
-        from localcloud import moto_speed
-    except ImportError:
-        pass
-    else:
-        if not os.environ.get("BENCH_WITHOUT_MOTO_SPEED"):  # `python -m bench --without-moto-speed`
-            moto_speed.install()
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
+    moto_dynamodb.install()
+    if not os.environ.get("BENCH_WITHOUT_MOTO_SPEED"):  # `python -m bench --without-moto-speed`
+        moto_speed.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request, as in the local cloud
-
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     threading.Event().wait()

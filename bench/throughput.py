@@ -130,12 +130,11 @@ def run(cloud: LocalCloud, count: int = 1000, senders: int = SENDERS) -> dict[st
             time.sleep(POLL_S)
             # the publisher's own count of events it put (its workers' counter files): free for the
             # cloud; EventBridge delivers to the queue inside PutEvents, before the count is written
-            if _events_put(cloud) - put_before >= EVENTS_PER_APPLICATION * count:
+            events = _events_put(cloud) - put_before
+            if events >= EVENTS_PER_APPLICATION * count:
                 events = _queue_depth(sqs, outcomes) - events_before
                 if events >= EVENTS_PER_APPLICATION * count:
                     break
-            else:
-                events = _events_put(cloud) - put_before
             if events != progress:
                 progress, progress_at = events, time.monotonic()
             elif time.monotonic() - progress_at > STALL_S:

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from localcloud.process import running
+
 CODE_TTL_SECONDS = 6  # the local cloud's contact-code lifetime in these tests (10 minutes by default)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -90,37 +79,8 @@ class LocalCloud:
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    port = _free_port()
     log_path = tmp_path_factory.mktemp("local") / "local.log"
-    started = time.monotonic()
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PORT": str(port), "LOCAL_CODE_TTL_SECONDS": str(CODE_TTL_SECONDS)},
-        )
-    local = LocalCloud(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the local cloud exited:\n{log_path.read_text()[-5000:]}")
-            try:
-                if requests.get(f"{local.base_url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:  # refused while starting, or slow under load
-                pass
-            time.sleep(0.25)
-        else:
-            pytest.fail(f"the local cloud did not become ready:\n{log_path.read_text()[-5000:]}")
-        local.startup_seconds = time.monotonic() - started
+    with running(log_path, env={"LOCAL_CODE_TTL_SECONDS": str(CODE_TTL_SECONDS)}) as started:
+        local = LocalCloud(started.base_url, startup_seconds=started.startup_seconds)
         local.info = requests.get(f"{local.base_url}/_local/info", timeout=5).json()
         yield local
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()

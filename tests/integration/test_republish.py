@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from scripts import republish
 from shared.events import DETAIL_TYPE, EVENT_SOURCE
+from tests.integration.conftest import create_tables
 
 REGION = "eu-west-1"
 STACK = "TaxCabinetStack"
@@ -61,24 +62,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     with mock_aws():
-        ddb = boto3.resource("dynamodb", region_name=REGION)
-        keys = ("pk", "sk", "gsi2pk", "gsi2sk")
-        table = ddb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "gsi2",
-                    "KeySchema": [
-                        {"AttributeName": "gsi2pk", "KeyType": "HASH"},
-                        {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_tables(boto3.client("dynamodb", region_name=REGION))
+        table = boto3.resource("dynamodb", region_name=REGION).Table(TABLE)
         for item in ITEMS:
             table.put_item(Item=item)
         sqs = boto3.client("sqs", region_name=REGION)

@@ -25,9 +25,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -40,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from localcloud.process import running, wait_healthy
+from tests.unit.test_identifiers import _inn12
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -61,62 +61,16 @@ CHECKS = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes] | None, log_path: Path) -> None:
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the local cloud exited:\n{log_path.read_text()[-5000:]}")
-        try:
-            if requests.get(f"{base_url}/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:  # not up yet, or too busy to answer within 2 s
-            pass
-        time.sleep(0.25)
-    tail = log_path.read_text()[-5000:] if log_path.exists() else ""
-    raise RuntimeError(f"the local cloud at {base_url} did not become ready:\n{tail}")
-
-
 @contextmanager
 def local_cloud(log_path: Path) -> Iterator[str]:
     """A local cloud of its own (`python -m localcloud`), or the one FUZZ_BASE_URL names; its base URL."""
     given = os.environ.get("FUZZ_BASE_URL")
     if given:
-        _wait_healthy(given.rstrip("/"), None, log_path)
+        wait_healthy(given.rstrip("/"), log_path)
         yield given.rstrip("/")
         return
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PORT": str(port)},
-        )
-    try:
-        _wait_healthy(base_url, process, log_path)
-        yield base_url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _inn12(d10: str) -> str:
-    d11 = sum(int(d) * w for d, w in zip(d10, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8], strict=True)) % 11 % 10
-    first11 = d10 + str(d11)
-    d12 = sum(int(d) * w for d, w in zip(first11, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8], strict=True)) % 11 % 10
-    return first11 + str(d12)
+    with running(log_path) as started:
+        yield started.base_url
 
 
 PERSON: dict[str, Any] = {
