@@ -162,7 +162,7 @@ class MotoServer:
             region_name=REGION,
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 (moto takes any)
-            # the functions' own client settings (shared/aws.py): standard retries, 3 attempts
+            # the functions' own client settings (shared/core/clients.py): standard retries, 3 attempts
             config=Config(max_pool_connections=pool, retries={"mode": "standard", "max_attempts": 3}, read_timeout=120),
         )
 

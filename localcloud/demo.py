@@ -205,7 +205,7 @@ def _outcomes(sqs: Any, queue_url: str, application_id: str) -> list[str]:
 def office_application() -> tuple[str, float]:
     """An operator keys in a paper application; the citizen with that SNILS then finds it."""
     operator = _token("demo-operator", ["operator"])
-    from shared.identifiers import format_snils, snils_checksum
+    from shared.core.identifiers import format_snils, snils_checksum
 
     body = _person()
     digits = f"{2_000_000 + uuid.uuid4().int % 997_000_000:09d}"  # a SNILS of its own: claims only this one

@@ -1,4 +1,4 @@
-"""The FNS registry simulator, reached over HTTP by the real adapter (shared/adapters/fns_http.py).
+"""The FNS registry simulator, reached over HTTP by the real adapter (shared/adapters/http/fns.py).
 
 Wire format: docs/architecture.md ("FNS simulator wire format"); seed: localcloud/fns_seed.json
 (localcloud/FNS_SIMULATOR.md). Faults are injected with `POST /faults {error_rate, latency_ms}`:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from localcloud.template import find_getatt, resources_of_type
-from shared.messages import problem_body
+from shared.core.messages import problem_body
 
 MAX_BODY = 1_000_000
 STAGE = "v1"

@@ -4,7 +4,7 @@ The CA is committed in `localcloud/test_ca/` (`ca.pem` is the trust store the lo
 signed-XML route, `ca.key` its private key, public on purpose: see the README there). It was made by
 `python -m localcloud.test_ca`, which makes a new one. Tests, `make demo` and the local cloud use:
 
-- `trust_store_pem()`: the bytes `shared.signed_xml.verify_signed_application` takes;
+- `trust_store_pem()`: the bytes `shared.signed_xml.channel.verify_signed_application` takes;
 - `issue_citizen("valid" | "expired" | "rogue", snils=...)`: a signing certificate and its key, issued
   by the test CA (valid now, or expired yesterday) or by a rogue CA that bears the test CA's very name
   but not its key, so only a real signature check can tell them apart;
@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from shared.signed_xml import SNILS_OID, build_application_xml
+from shared.signed_xml.channel import SNILS_OID, build_application_xml
 
 CA_DIR = Path(__file__).resolve().parent / "test_ca"
 CA_CERT_FILE = CA_DIR / "ca.pem"

@@ -30,7 +30,7 @@ EXIT_NOT_FOUND = 3
 
 def _mask(text: str) -> str:
     try:
-        from shared.observability import mask_text
+        from shared.core.observability import mask_text
     except ImportError:  # run outside the project's environment: mask long digit runs at least
         import re
 

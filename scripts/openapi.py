@@ -21,9 +21,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES
-from shared.models import ApplicationBody, StatusView
-from shared.prefill import Prefill
-from shared.profile_changes import Changes
+from shared.applications.models import ApplicationBody, StatusView
+from shared.applications.prefill import Prefill
+from shared.profile.changes import Changes
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "openapi.json"
@@ -373,7 +373,7 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         ]
     },
     "TicketMessage": _obj(["text"], text={"type": "string", "minLength": 1, "maxLength": 4000}),
-    # null is "no change", as an absent field (shared/tickets.py TicketChange)
+    # null is "no change", as an absent field (shared/support/tickets.py TicketChange)
     "TicketUpdate": _obj(
         [],
         assignee={"type": ["string", "null"], "minLength": 1, "maxLength": 100},

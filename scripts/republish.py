@@ -7,7 +7,7 @@
     make republish ARGS='--from-failures --dry-run' [LOCAL=1]
 
 The application's `META` item is the source of truth: it becomes the event the publisher would
-have sent for its current status (`shared.events.status_change`, the same code), put on the bus,
+have sent for its current status (`shared.events.status_changed.status_change`, the same code), put on the bus,
 where each partner's rule delivers it. Partners drop an event whose `application_version` they
 have already seen (docs/events.md), so republishing one that did arrive is harmless. Only partner
 applications are republished: no one else consumes the bus.
@@ -80,7 +80,7 @@ class Table:
         self._name = name
 
     def item(self, application_id: str) -> dict[str, Any] | None:
-        from shared.adapters.dynamodb import _from_item, app_key
+        from shared.adapters.dynamodb.applications import _from_item, app_key
 
         key = {k: {"S": v} for k, v in app_key(application_id).items()}
         found = self._ddb.get_item(TableName=self._name, Key=key, ConsistentRead=True).get("Item")
@@ -135,7 +135,7 @@ def republish(
     dry_run: bool,
     out: Callable[[str], None],
 ) -> list[Outcome]:
-    from shared.events import StreamChange, Unpublishable, status_change
+    from shared.events.status_changed import StreamChange, Unpublishable, status_change
 
     outcomes: list[Outcome] = []
     ready: list[tuple[Target, Any]] = []
@@ -261,7 +261,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     completed = False
     try:
         if targets:
-            from shared.adapters.eventbridge import EventBridgePublisher
+            from shared.adapters.aws.eventbridge import EventBridgePublisher
 
             bus = _name(conn, args.event_bus_name, "EventBusName", "event_bus_name", "event bus name")
             publisher = EventBridgePublisher(bus, conn.client("events"))

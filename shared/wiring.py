@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from shared.config import (
+from shared.core.config import (
     ContactSettings,
     DocumentSettings,
     FnsSettings,
@@ -16,19 +16,19 @@ from shared.config import (
     SupportSettings,
     settings,
 )
-from shared.workflow_steps import StepDeps
+from shared.verification.steps import StepDeps
 
 if TYPE_CHECKING:
-    from shared.adapters.dynamodb import DynamoApplicationRepository
-    from shared.adapters.dynamodb_journal import DynamoAccessJournal
-    from shared.adapters.dynamodb_tickets import DynamoTicketRepository
-    from shared.adapters.fns_http import HttpFnsRegistry
-    from shared.adapters.kms_hasher import KmsKeyedHasher
-    from shared.contact import ContactDeps
-    from shared.profile_changes import ChangeDeps
-    from shared.review import ReviewDeps
-    from shared.submission import SubmissionDeps
-    from shared.tickets import TicketDeps
+    from shared.adapters.aws.kms_hasher import KmsKeyedHasher
+    from shared.adapters.dynamodb.applications import DynamoApplicationRepository
+    from shared.adapters.dynamodb.journal import DynamoAccessJournal
+    from shared.adapters.dynamodb.tickets import DynamoTicketRepository
+    from shared.adapters.http.fns import HttpFnsRegistry
+    from shared.applications.submission import SubmissionDeps
+    from shared.contact.confirmation import ContactDeps
+    from shared.profile.changes import ChangeDeps
+    from shared.review.decisions import ReviewDeps
+    from shared.support.tickets import TicketDeps
 
 
 class SystemClock:
@@ -38,23 +38,23 @@ class SystemClock:
 
 @cache
 def repository() -> DynamoApplicationRepository:
-    from shared.adapters.dynamodb import DynamoApplicationRepository
+    from shared.adapters.dynamodb.applications import DynamoApplicationRepository
 
     return DynamoApplicationRepository(settings(StorageSettings).table_name)
 
 
 @cache
 def journal() -> DynamoAccessJournal:
-    from shared.adapters.dynamodb_journal import DynamoAccessJournal
+    from shared.adapters.dynamodb.journal import DynamoAccessJournal
 
     return DynamoAccessJournal(settings(StorageSettings).table_name)
 
 
 @cache
 def change_deps() -> ChangeDeps:
-    from shared.adapters.dynamodb_changes import DynamoChangeRequests
-    from shared.adapters.s3_documents import S3DocumentStore
-    from shared.profile_changes import ChangeDeps
+    from shared.adapters.aws.s3_documents import S3DocumentStore
+    from shared.adapters.dynamodb.changes import DynamoChangeRequests
+    from shared.profile.changes import ChangeDeps
 
     return ChangeDeps(
         store=DynamoChangeRequests(settings(StorageSettings).table_name),
@@ -70,9 +70,9 @@ def step_deps() -> StepDeps:
 
 @cache
 def submission_deps() -> SubmissionDeps:
-    from shared.adapters.kms_hasher import KmsKeyedHasher
-    from shared.adapters.stepfunctions import StepFunctionsWorkflow
-    from shared.submission import SubmissionDeps
+    from shared.adapters.aws.kms_hasher import KmsKeyedHasher
+    from shared.adapters.aws.stepfunctions import StepFunctionsWorkflow
+    from shared.applications.submission import SubmissionDeps
 
     cfg = settings(SubmissionSettings)
     return SubmissionDeps(
@@ -85,7 +85,7 @@ def submission_deps() -> SubmissionDeps:
 
 @cache
 def fns_registry() -> HttpFnsRegistry:
-    from shared.adapters.fns_http import HttpFnsRegistry
+    from shared.adapters.http.fns import HttpFnsRegistry
 
     cfg = settings(FnsSettings)
     return HttpFnsRegistry(cfg.fns_base_url, cfg.fns_timeout_seconds)
@@ -94,16 +94,16 @@ def fns_registry() -> HttpFnsRegistry:
 @cache
 def lookup_hasher() -> KmsKeyedHasher:
     """The keyed hash of a found INN (the same key as at submission, for the one-application lock)."""
-    from shared.adapters.kms_hasher import KmsKeyedHasher
+    from shared.adapters.aws.kms_hasher import KmsKeyedHasher
 
     return KmsKeyedHasher(settings(LookupSettings).hash_key_id)
 
 
 @cache
 def review_deps() -> ReviewDeps:
-    from shared.adapters.callbacks import StepFunctionsCallbacks
-    from shared.adapters.s3_documents import S3DocumentStore
-    from shared.review import ReviewDeps
+    from shared.adapters.aws.callbacks import StepFunctionsCallbacks
+    from shared.adapters.aws.s3_documents import S3DocumentStore
+    from shared.review.decisions import ReviewDeps
 
     return ReviewDeps(
         repo=repository(),
@@ -117,10 +117,10 @@ def review_deps() -> ReviewDeps:
 def contact_deps() -> ContactDeps:
     from datetime import timedelta
 
-    from shared.adapters.callbacks import StepFunctionsCallbacks
-    from shared.adapters.kms_hasher import KmsKeyedHasher
-    from shared.adapters.notify import AwsNotifier
-    from shared.contact import ContactDeps
+    from shared.adapters.aws.callbacks import StepFunctionsCallbacks
+    from shared.adapters.aws.kms_hasher import KmsKeyedHasher
+    from shared.adapters.aws.notify import AwsNotifier
+    from shared.contact.confirmation import ContactDeps
 
     cfg = settings(ContactSettings)
     return ContactDeps(
@@ -135,17 +135,17 @@ def contact_deps() -> ContactDeps:
 
 @cache
 def ticket_repository() -> DynamoTicketRepository:
-    from shared.adapters.dynamodb_tickets import DynamoTicketRepository
+    from shared.adapters.dynamodb.tickets import DynamoTicketRepository
 
     return DynamoTicketRepository(settings(StorageSettings).table_name)
 
 
 @cache
 def support_deps() -> TicketDeps:
-    from shared.adapters.kms_hasher import KmsKeyedHasher
-    from shared.adapters.notify import AwsNotifier
-    from shared.adapters.s3_documents import S3DocumentStore
-    from shared.tickets import TicketDeps
+    from shared.adapters.aws.kms_hasher import KmsKeyedHasher
+    from shared.adapters.aws.notify import AwsNotifier
+    from shared.adapters.aws.s3_documents import S3DocumentStore
+    from shared.support.tickets import TicketDeps
 
     cfg = settings(SupportSettings)
     return TicketDeps(

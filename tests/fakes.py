@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import ConcurrentUpdate, DuplicateApplication, DuplicatePartnerRequest, FnsUnavailable
-from shared.models import Application, HistoryEntry
-from shared.ports import ContactCode, FnsRecord, Page, Transition
+from shared.applications.models import Application, HistoryEntry
+from shared.applications.ports import ContactCode, FnsRecord, Page, Transition
+from shared.core.errors import ConcurrentUpdate, DuplicateApplication, DuplicatePartnerRequest, FnsUnavailable
 
 VALID_BODY: dict = {
     "inn": "500100732259",
@@ -223,7 +223,7 @@ class FakeDocumentStore:
 
 class InMemoryJournal:
     def __init__(self) -> None:
-        from shared.journal import AccessEntry
+        from shared.journal.access import AccessEntry
 
         self.entries: list[AccessEntry] = []
 
@@ -231,7 +231,7 @@ class InMemoryJournal:
         self.entries.extend(entries)
 
     def list(self, subject_sub: str, limit: int, next_token: str | None):  # type: ignore[no-untyped-def]
-        from shared.journal import JournalPage
+        from shared.journal.access import JournalPage
 
         mine = sorted((e for e in self.entries if e.subject_sub == subject_sub), key=lambda e: e.at, reverse=True)
         start = int(next_token or 0)
@@ -250,7 +250,7 @@ class InMemoryTickets:
     """TicketRepository in memory: versions checked like the table's conditional writes."""
 
     def __init__(self) -> None:
-        from shared.tickets import Complaint, Ticket, TicketMessage
+        from shared.support.tickets import Complaint, Ticket, TicketMessage
 
         self.tickets: dict[str, Ticket] = {}
         self.msgs: dict[str, list[TicketMessage]] = {}
@@ -284,13 +284,13 @@ class InMemoryTickets:
             self.complaints[ticket.ticket_id] = complaint
 
     def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None):  # type: ignore[no-untyped-def]
-        from shared.tickets import TicketPage
+        from shared.support.tickets import TicketPage
 
         mine = sorted((t for t in self.tickets.values() if t.owner_sub == owner_sub), key=lambda t: t.created_at)
         return TicketPage(items=list(reversed(mine))[:limit], next_token=None)
 
     def list_by_status(self, statuses, limit: int, next_token: str | None, due_before=None):  # type: ignore[no-untyped-def]
-        from shared.tickets import TicketPage
+        from shared.support.tickets import TicketPage
 
         found = [
             t

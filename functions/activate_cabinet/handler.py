@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import get_logger
-from shared.tasks import task_input
+from shared.core.observability import get_logger
+from shared.core.tasks import task_input
+from shared.verification.steps import activate
 from shared.wiring import step_deps
-from shared.workflow_steps import activate
 
 logger = get_logger()
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import jwt
 
-from shared.config import AuthSettings, settings
-from shared.observability import get_logger
+from shared.core.config import AuthSettings, settings
+from shared.core.observability import get_logger
 
 logger = get_logger()
 _LEVELS = {"simplified", "standard", "confirmed"}

@@ -11,10 +11,10 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.contact import abandon, workflow_waits
-from shared.lifecycle import load
-from shared.observability import get_logger
-from shared.tasks import TaskInput, task_input
+from shared.applications.lifecycle import load
+from shared.contact.confirmation import abandon, workflow_waits
+from shared.core.observability import get_logger
+from shared.core.tasks import TaskInput, task_input
 from shared.wiring import contact_deps
 
 logger = get_logger()

@@ -8,8 +8,8 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import get_logger
-from shared.review import record_upload
+from shared.core.observability import get_logger
+from shared.review.decisions import record_upload
 from shared.wiring import review_deps
 
 logger = get_logger()
@@ -18,7 +18,7 @@ logger = get_logger()
 def _record(key: str, size: int) -> dict[str, str] | None:
     """The record the upload belongs to (ids only, for the log), None for a stray object."""
     if key.startswith("profile/"):
-        from shared.profile_changes import record_upload as record_change_upload
+        from shared.profile.changes import record_upload as record_change_upload
         from shared.wiring import change_deps
 
         request = record_change_upload(change_deps(), key, size)

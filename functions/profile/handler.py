@@ -9,13 +9,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.errors import AccessDenied, InvalidApplication
-from shared.http import Caller, install_problem_handlers, json_response, problem, resolve
-from shared.journal import AccessAction, creation_entry, entries
-from shared.messages import field_message
-from shared.models import FieldError
-from shared.observability import get_logger
-from shared.profile_changes import ChangeProblem, ChangeRequest, ChangeStatus
+from shared.api.http import Caller, install_problem_handlers, json_response, problem, resolve
+from shared.applications.models import FieldError
+from shared.core.errors import AccessDenied, InvalidApplication
+from shared.core.messages import field_message
+from shared.core.observability import get_logger
+from shared.journal.access import AccessAction, creation_entry, entries
+from shared.profile.changes import ChangeProblem, ChangeRequest, ChangeStatus
 from shared.wiring import change_deps, journal
 
 logger = get_logger()
@@ -83,7 +83,7 @@ def access_log() -> Response[str]:
 
 @app.post("/profile/change-requests")
 def create_change_request() -> Response[str]:
-    from shared.profile_changes import create, parse_request
+    from shared.profile.changes import create, parse_request
 
     caller = _citizen()
     changes, uploads = parse_request(_body())
@@ -112,8 +112,8 @@ def get_change_request(request_id: str) -> Response[str]:
 
 @app.post("/profile/change-requests/<request_id>/documents")
 def add_change_document(request_id: str) -> Response[str]:
-    from shared.profile_changes import add_document
-    from shared.review import parse_document_request
+    from shared.profile.changes import add_document
+    from shared.review.decisions import parse_document_request
 
     found = _own(request_id)
     updated, upload = add_document(change_deps(), found, parse_document_request(_body()))
@@ -157,7 +157,7 @@ def operator_get(request_id: str) -> Response[str]:
 
 @app.post("/operator/change-requests/<request_id>/decision")
 def operator_decide(request_id: str) -> Response[str]:
-    from shared.profile_changes import decide
+    from shared.profile.changes import decide
 
     caller = _operator()
     body = _body() if isinstance(_body(), dict) else {}

@@ -14,16 +14,16 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.events import StreamChange, publish_changes
-from shared.observability import get_logger
+from shared.core.observability import get_logger
+from shared.events.status_changed import StreamChange, publish_changes
 
 logger = get_logger()
 
 
 @cache
 def _adapters() -> tuple[Any, Any]:
-    from shared.adapters.eventbridge import EventBridgePublisher, SqsSetAside
-    from shared.config import EventSettings, settings
+    from shared.adapters.aws.eventbridge import EventBridgePublisher, SqsSetAside
+    from shared.core.config import EventSettings, settings
 
     cfg = settings(EventSettings)
     return EventBridgePublisher(cfg.event_bus_name), SqsSetAside(cfg.publish_failures_url)

@@ -11,10 +11,10 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.lifecycle import load
-from shared.observability import get_logger
-from shared.review import await_documents, await_review
-from shared.tasks import TaskInput, task_input
+from shared.applications.lifecycle import load
+from shared.core.observability import get_logger
+from shared.core.tasks import TaskInput, task_input
+from shared.review.decisions import await_documents, await_review
 from shared.wiring import review_deps
 
 logger = get_logger()

@@ -11,15 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import identifiers
-from shared.contact import CodeProblem
-from shared.errors import (
-    AccessDenied,
-    ApplicationNotFound,
-    DuplicateApplication,
-    InvalidApplication,
-)
-from shared.http import (
+from shared.api.http import (
     Caller,
     correlation_id_of,
     install_problem_handlers,
@@ -28,16 +20,24 @@ from shared.http import (
     raw_problem,
     too_large,
 )
-from shared.journal import AccessAction, creation_entry, entries
-from shared.messages import field_message
-from shared.models import Application, Channel, FieldError, Status
-from shared.observability import get_logger
-from shared.ports import Page
-from shared.review import ReviewProblem
-from shared.signed_xml import SignedXmlError
-from shared.submission import Origin, submit
-from shared.validation import parse_contacts
-from shared.views import status_view
+from shared.applications.models import Application, Channel, FieldError, Status
+from shared.applications.ports import Page
+from shared.applications.submission import Origin, submit
+from shared.applications.validation import parse_contacts
+from shared.applications.views import status_view
+from shared.contact.confirmation import CodeProblem
+from shared.core import identifiers
+from shared.core.errors import (
+    AccessDenied,
+    ApplicationNotFound,
+    DuplicateApplication,
+    InvalidApplication,
+)
+from shared.core.messages import field_message
+from shared.core.observability import get_logger
+from shared.journal.access import AccessAction, creation_entry, entries
+from shared.review.decisions import ReviewProblem
+from shared.signed_xml.channel import SignedXmlError
 from shared.wiring import contact_deps, journal, repository, review_deps, submission_deps
 
 logger = get_logger()
@@ -102,7 +102,7 @@ def _idempotent_create(raw: Any, caller: Caller, correlation_id: str, key: str, 
         idempotent_function,
     )
 
-    from shared.config import SubmissionSettings, settings
+    from shared.core.config import SubmissionSettings, settings
 
     store = DynamoDBPersistenceLayer(table_name=settings(SubmissionSettings).idempotency_table_name)
     config = IdempotencyConfig(
@@ -160,10 +160,10 @@ def _trust_store() -> bytes | None:
 
 @app.post("/applications/signed")
 def post_signed_application() -> Response[str]:
-    """An XML application signed with the citizen's electronic signature (shared/signed_xml.py)."""
+    """An XML application signed with the citizen's electronic signature (shared/signed_xml/channel.py)."""
     from datetime import UTC, datetime
 
-    from shared.signed_xml import verify_signed_application
+    from shared.signed_xml.channel import verify_signed_application
 
     caller = _caller()
     if caller.is_operator:
@@ -208,8 +208,8 @@ def _page_body(page: Page) -> dict[str, Any]:
 
 def _person() -> dict[str, Any] | None:
     """The identity provider's record of the caller (asked with the caller's own token)."""
-    from shared.adapters.idp_http import HttpIdentityProvider
-    from shared.config import PrefillSettings, settings
+    from shared.adapters.http.idp import HttpIdentityProvider
+    from shared.core.config import PrefillSettings, settings
 
     header = next((v for k, v in (app.current_event.headers or {}).items() if k.lower() == "authorization"), "")
     token = header.partition(" ")[2].strip()
@@ -220,8 +220,8 @@ def _claim_office_applications(caller: Caller) -> list[str]:
     """Applications an operator or a partner submitted for this citizen become theirs (by SNILS)."""
     from datetime import UTC, datetime
 
-    from shared.adapters.idp_http import IdentityProviderUnavailable
-    from shared.office import ClaimDeps, claim_for
+    from shared.adapters.http.idp import IdentityProviderUnavailable
+    from shared.applications.office import ClaimDeps, claim_for
 
     if caller.is_operator or caller.level != "confirmed":
         return []
@@ -248,8 +248,8 @@ def list_applications() -> Response[str]:
 @app.get("/applications/prefill")
 def get_prefill() -> Response[str]:
     """Registered before /applications/<id> so that `prefill` is never taken for an id."""
-    from shared.adapters.idp_http import IdentityProviderUnavailable
-    from shared.prefill import prefill
+    from shared.adapters.http.idp import IdentityProviderUnavailable
+    from shared.applications.prefill import prefill
 
     try:
         person = _person()
@@ -293,7 +293,7 @@ def _body() -> dict[str, Any]:
 
 @app.post("/applications/<application_id>/confirmation")
 def confirm_contact(application_id: str) -> Response[str]:
-    from shared.contact import confirm
+    from shared.contact.confirmation import confirm
 
     found = _owned(application_id)
     code = _body().get("code")
@@ -309,7 +309,7 @@ def confirm_contact(application_id: str) -> Response[str]:
 
 @app.post("/applications/<application_id>/confirmation/resend")
 def resend_code(application_id: str) -> Response[str]:
-    from shared.contact import masked_destination, resend
+    from shared.contact.confirmation import masked_destination, resend
 
     found = _owned(application_id)
     record = resend(contact_deps(), found)
@@ -318,7 +318,7 @@ def resend_code(application_id: str) -> Response[str]:
 
 @app.patch("/applications/<application_id>/contacts")
 def change_contacts(application_id: str) -> Response[str]:
-    from shared.contact import change_contacts as change
+    from shared.contact.confirmation import change_contacts as change
 
     found = _owned(application_id)
     changes = parse_contacts(_body())
@@ -330,7 +330,7 @@ def change_contacts(application_id: str) -> Response[str]:
 
 @app.post("/applications/<application_id>/documents")
 def upload_document(application_id: str) -> Response[str]:
-    from shared.review import parse_document_request, request_upload
+    from shared.review.decisions import parse_document_request, request_upload
 
     found = _owned(application_id)
     document, upload = request_upload(review_deps(), found, parse_document_request(_body()))
@@ -355,7 +355,7 @@ def _operator() -> Caller:
 
 
 def _review_item(found: Application) -> dict[str, Any]:
-    from shared.review import documents_of
+    from shared.review.decisions import documents_of
 
     deps = review_deps()
     view = status_view(found, [], _measured()).model_dump(mode="json")
@@ -371,7 +371,7 @@ def _review_item(found: Application) -> dict[str, Any]:
 
 @app.post("/operator/applications/<application_id>/decision")
 def decide_review(application_id: str) -> Response[str]:
-    from shared.review import decide
+    from shared.review.decisions import decide
 
     operator = _operator()
     body = _body()
@@ -390,8 +390,8 @@ def decide_review(application_id: str) -> Response[str]:
         raise ApplicationNotFound(application_id)
     updated = decide(review_deps(), found, str(decision), str(reason).strip(), operator.sub)
     if decision == "approve" and not found.task_token:  # a recorded failure: no workflow waits, activate here
+        from shared.verification.steps import activate
         from shared.wiring import step_deps
-        from shared.workflow_steps import activate
 
         activate(step_deps(), application_id)
         updated = repository().get(application_id) or updated

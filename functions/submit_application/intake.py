@@ -17,11 +17,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
-from shared.errors import DuplicateApplication, InvalidApplication
-from shared.metrics import emit
-from shared.models import Application, Channel
-from shared.observability import get_logger
-from shared.submission import Origin, submit
+from shared.applications.models import Application, Channel
+from shared.applications.submission import Origin, submit
+from shared.core.errors import DuplicateApplication, InvalidApplication
+from shared.core.metrics import emit
+from shared.core.observability import get_logger
 from shared.wiring import submission_deps
 
 logger = get_logger()
@@ -35,8 +35,8 @@ class PartnerMessage(BaseModel):
 
 
 def _dead_letter(record: SQSRecord, reason: str, detail: str, message: PartnerMessage | None) -> None:
-    from shared.aws import client
-    from shared.config import IntakeSettings, settings
+    from shared.core.clients import client
+    from shared.core.config import IntakeSettings, settings
 
     attributes = {
         "reason": {"DataType": "String", "StringValue": reason},
@@ -66,7 +66,7 @@ def _dead_letter(record: SQSRecord, reason: str, detail: str, message: PartnerMe
 
 def _journal_creation(application: Application, partner_id: str) -> None:
     """Recorded on every delivery with a fixed key, so a redelivery after a failed write heals it."""
-    from shared.journal import Accessor, ActorRole, creation_entry
+    from shared.journal.access import Accessor, ActorRole, creation_entry
     from shared.wiring import journal
 
     partner = Accessor(role=ActorRole.PARTNER, actor_id=partner_id, source=f"sqs:{partner_id}")

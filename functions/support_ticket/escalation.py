@@ -7,10 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.deadlines import DeadlineDeps, queue_gauges, sweep
-from shared.metrics import emit
-from shared.observability import get_logger
-from shared.tickets import file_complaints
+from shared.core.metrics import emit
+from shared.core.observability import get_logger
+from shared.support.deadlines import DeadlineDeps, queue_gauges, sweep
+from shared.support.tickets import file_complaints
 from shared.wiring import SystemClock, repository, ticket_repository
 
 logger = get_logger()

@@ -1,4 +1,4 @@
-"""API routes for support tickets: parse the request, call shared/tickets.py, shape the answer.
+"""API routes for support tickets: parse the request, call shared/support/tickets.py, shape the answer.
 
 A citizen reaches only their own tickets (anyone else's answers 404, like an unknown id); the
 desk routes (`/operator/...`) need the operator role (403 otherwise). Every read and change of a
@@ -14,12 +14,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.errors import AccessDenied, ConcurrentUpdate, InvalidApplication
-from shared.http import Caller, install_problem_handlers, json_response, problem, resolve
-from shared.journal import AccessAction, entries
-from shared.models import FieldError
-from shared.observability import get_logger
-from shared.tickets import (
+from shared.api.http import Caller, install_problem_handlers, json_response, problem, resolve
+from shared.applications.models import FieldError
+from shared.core.errors import AccessDenied, ConcurrentUpdate, InvalidApplication
+from shared.core.observability import get_logger
+from shared.journal.access import AccessAction, entries
+from shared.support.tickets import (
     AWAITING,
     Ticket,
     TicketProblem,

@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.observability import get_logger
-from shared.tasks import TaskInput, task_input
+from shared.core.observability import get_logger
+from shared.core.tasks import TaskInput, task_input
+from shared.verification.steps import lookup_poll, lookup_submit, verify
 from shared.wiring import fns_registry, lookup_hasher, step_deps
-from shared.workflow_steps import lookup_poll, lookup_submit, verify
 
 logger = get_logger()
 

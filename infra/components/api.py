@@ -13,10 +13,10 @@ from constructs import Construct
 
 from infra.components.nag import acknowledge
 from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES  # every route explicit (no {proxy+})
-from shared.messages import problem_body
+from shared.core.messages import problem_body
 
 STAGE = "v1"
-MAX_BODY_BYTES = 64 * 1024  # the same limit as shared.http.MAX_BODY_BYTES
+MAX_BODY_BYTES = 64 * 1024  # the same limit as shared.api.http.MAX_BODY_BYTES
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> str:

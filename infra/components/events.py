@@ -43,7 +43,7 @@ from infra.components.nag import acknowledge
 if TYPE_CHECKING:
     from infra.components.functions import Functions
 
-# shared/events.py: EVENT_SOURCE, DETAIL_TYPE (infra does not import the functions' package)
+# shared/events/status_changed.py: EVENT_SOURCE, DETAIL_TYPE (infra does not import the functions' package)
 EVENT_SOURCE = "tax-cabinet.applications"
 DETAIL_TYPE = "ApplicationStatusChanged"
 PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # also part of an SQS queue name

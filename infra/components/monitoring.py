@@ -1,6 +1,6 @@
 """Operations: one dashboard, the alarms, and the encrypted topic they notify (docs/runbook.md).
 
-The metric contract is shared/metrics.py: namespace `TaxCabinet`, every metric with the dimension
+The metric contract is shared/core/metrics.py: namespace `TaxCabinet`, every metric with the dimension
 `service=tax-cabinet` plus its own low-cardinality ones. CloudWatch identifies a metric by its
 whole dimension set, so an alarm names exact sets (`FnsCalls{service, result=fault}`); where a
 dimension's values are open (an outcome's reason code, a dead-letter reason) the dashboard uses
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from infra.components.events import OutcomeEvents
     from infra.components.intake import Intake
 
-# shared/metrics.py and shared/models.py (a unit of tests/infra/test_monitoring.py keeps them in step)
+# shared/core/metrics.py and shared/applications/models.py (a unit of tests/infra/test_monitoring.py keeps them in step)
 NAMESPACE = "TaxCabinet"
 SERVICE = "tax-cabinet"
 CHANNELS = ("portal", "mobile", "signed_xml", "office", "partner")

@@ -1,1 +1,1 @@
-"""adapters."""
+"""Adapters: the only code that talks to AWS or to external HTTP services."""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from shared.identifiers import format_snils, snils_checksum
+from shared.core.identifiers import format_snils, snils_checksum
 from tests.e2e.conftest import LocalCloud
 from tests.e2e.test_pipeline import _new_taxpayer
 

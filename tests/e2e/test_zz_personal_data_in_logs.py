@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from localcloud.test_ca import signed_application
-from shared import identifiers
+from shared.core import identifiers
 from tests.e2e.conftest import LocalCloud
 from tests.e2e.test_citizen_data import _fresh_snils, _person_token
 from tests.e2e.test_pipeline import _new_taxpayer

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra.components.events import DETAIL_TYPE, EVENT_SOURCE, parse_partners
-from shared import events as shared_events
+from shared.events import status_changed as shared_events
 from tests.infra.template_tools import (
     Template,
     arn_of,

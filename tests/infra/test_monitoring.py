@@ -21,7 +21,7 @@ pytestmark = pytest.mark.xdist_group("infra")
 
 STACK = "TaxCabinetStack"
 RUNBOOK = ROOT / "docs" / "runbook.md"
-BUSINESS_METRICS = {  # the code's EMF metrics (shared/metrics.py), namespace TaxCabinet
+BUSINESS_METRICS = {  # the code's EMF metrics (shared/core/metrics.py), namespace TaxCabinet
     "ApplicationsSubmitted",
     "ApplicationOutcomes",
     "StageDuration",
@@ -132,8 +132,8 @@ def dead_letter_queue_ids(template: Template) -> set[str]:
 
 
 def test_the_construct_and_the_code_name_the_same_metrics() -> None:
-    from shared import metrics
-    from shared.models import Channel, Stage, Status
+    from shared.applications.models import Channel, Stage, Status
+    from shared.core import metrics
 
     assert (monitoring.NAMESPACE, monitoring.SERVICE) == (metrics.NAMESPACE, metrics.SERVICE)
     assert set(monitoring.CHANNELS) == {c.value for c in Channel}

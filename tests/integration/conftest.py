@@ -12,7 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared import aws, config, wiring
+from shared import wiring
+from shared.core import clients as aws
+from shared.core import config
 
 REGION = "eu-west-1"
 

@@ -10,7 +10,7 @@ import pytest
 
 from functions.submit_application.handler import handler as api
 from shared import wiring
-from shared.contact import CodeProblem, confirm, resend, workflow_waits
+from shared.contact.confirmation import CodeProblem, confirm, resend, workflow_waits
 from tests.fakes import VALID_BODY
 from tests.integration.conftest import REGION, Cloud, Context, api_event
 

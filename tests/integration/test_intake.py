@@ -58,7 +58,7 @@ def test_malformed_messages_go_to_dlq_with_reason(cloud: Cloud) -> None:
 
 
 def test_transient_fault_fails_only_that_record(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.errors import TransientStorageError
+    from shared.core.errors import TransientStorageError
 
     real = intake.submit
     calls = {"n": 0}

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.adapters.dynamodb import DynamoApplicationRepository
-from shared.adapters.dynamodb_journal import DynamoAccessJournal
-from shared.errors import ConcurrentUpdate, InvalidPageToken
-from shared.journal import AccessAction, Accessor, ActorRole, creation_entry, entries, pending_subject
-from shared.lifecycle import advance
-from shared.models import Channel, Status
-from shared.submission import Origin, SubmissionDeps, submit
+from shared.adapters.dynamodb.applications import DynamoApplicationRepository
+from shared.adapters.dynamodb.journal import DynamoAccessJournal
+from shared.applications.lifecycle import advance
+from shared.applications.models import Channel, Status
+from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.core.errors import ConcurrentUpdate, InvalidPageToken
+from shared.journal.access import AccessAction, Accessor, ActorRole, creation_entry, entries, pending_subject
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 from tests.integration.conftest import Cloud
 

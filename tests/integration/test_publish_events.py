@@ -14,12 +14,12 @@ import pytest
 
 from functions.publish_events import handler as publisher
 from localcloud.moto_patches import _event_patches
-from shared.adapters.dynamodb import DynamoApplicationRepository
-from shared.errors import DuplicatePartnerRequest
-from shared.events import DETAIL_TYPE, EVENT_SOURCE
-from shared.lifecycle import advance
-from shared.models import Application, Channel, Stage, Status
-from shared.submission import Origin, SubmissionDeps, submit
+from shared.adapters.dynamodb.applications import DynamoApplicationRepository
+from shared.applications.lifecycle import advance
+from shared.applications.models import Application, Channel, Stage, Status
+from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.core.errors import DuplicatePartnerRequest
+from shared.events.status_changed import DETAIL_TYPE, EVENT_SOURCE
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 from tests.integration.conftest import REGION, Cloud, Context
 from tests.unit.test_identifiers import _inn12
@@ -138,7 +138,7 @@ def test_each_partner_receives_its_own_outcomes_as_the_detail(events: Events) ->
 
 
 def test_a_rejection_carries_its_reasons(events: Events) -> None:
-    from shared.models import RejectionReason
+    from shared.applications.models import RejectionReason
 
     app = events.submit("bank-2", "r-9")
     reason = RejectionReason(code="inn_not_found", message="ИНН не найден в реестре ФНС.", fix="Проверьте ИНН.")
@@ -162,7 +162,7 @@ def test_a_refused_put_makes_lambda_retry_from_the_first_change(events: Events, 
     stream = events.stream_event()
     monkeypatch.setenv("EVENT_BUS_NAME", "no-such-bus")
     publisher._adapters.cache_clear()
-    from shared import config
+    from shared.core import config
 
     config.reset()
     reply = publisher.handler(stream, Context())

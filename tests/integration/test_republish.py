@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from scripts import republish
-from shared.events import DETAIL_TYPE, EVENT_SOURCE
+from shared.events.status_changed import DETAIL_TYPE, EVENT_SOURCE
 from tests.integration.conftest import create_tables
 
 REGION = "eu-west-1"

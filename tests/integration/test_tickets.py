@@ -13,7 +13,8 @@ import pytest
 from functions.submit_application.handler import handler as applications_api
 from functions.support_ticket import escalation
 from functions.support_ticket.handler import handler
-from shared import config, wiring
+from shared import wiring
+from shared.core import config
 from tests.fakes import VALID_BODY, FixedClock
 from tests.integration.conftest import REGION, Cloud, Context, api_event
 

@@ -15,10 +15,11 @@ from functions.activate_cabinet.handler import handler as activate
 from functions.record_failure.handler import handler as record_failure
 from functions.submit_application.handler import handler as api
 from functions.verify_inn.handler import handler as verify
-from shared import config, wiring
-from shared.errors import ConcurrentUpdate, FnsUnavailable
-from shared.lifecycle import advance
-from shared.models import Stage, Status
+from shared import wiring
+from shared.applications.lifecycle import advance
+from shared.applications.models import Stage, Status
+from shared.core import config
+from shared.core.errors import ConcurrentUpdate, FnsUnavailable
 from tests.fakes import VALID_BODY
 from tests.integration.conftest import Cloud, Context, api_event
 

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from shared.contact import (
+from shared.applications.models import Stage, Status
+from shared.applications.submission import SubmissionDeps, submit
+from shared.contact.confirmation import (
     MAX_TRIES,
     CodeProblem,
     ContactDeps,
@@ -14,8 +16,6 @@ from shared.contact import (
     resend,
     workflow_waits,
 )
-from shared.models import Stage, Status
-from shared.submission import SubmissionDeps, submit
 from tests.fakes import (
     VALID_BODY,
     FakeCallbacks,

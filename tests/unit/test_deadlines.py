@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from shared.deadlines import DeadlineDeps, sweep
-from shared.submission import SubmissionDeps, submit
-from shared.tickets import open_deadline_ticket
+from shared.applications.submission import SubmissionDeps, submit
+from shared.support.deadlines import DeadlineDeps, sweep
+from shared.support.tickets import open_deadline_ticket
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository, InMemoryTickets
 from tests.unit.test_identifiers import _inn12
 from tests.unit.test_workflow_steps import CITIZEN

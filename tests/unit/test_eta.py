@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from shared.eta import MIN_SAMPLES, add_working_days, expected_ready_at
-from shared.models import Application, Stage, Status
-from shared.submission import SubmissionDeps, submit
+from shared.applications.eta import MIN_SAMPLES, add_working_days, expected_ready_at
+from shared.applications.models import Application, Stage, Status
+from shared.applications.submission import SubmissionDeps, submit
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 from tests.unit.test_workflow_steps import CITIZEN
 

@@ -12,8 +12,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from shared.adapters.dynamodb import _app_attrs
-from shared.events import (
+from shared.adapters.dynamodb.applications import _app_attrs
+from shared.applications.models import Application, Channel, RejectionReason, Stage, Status
+from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.events.status_changed import (
     SCHEMA_VERSION,
     ApplicationStatusChanged,
     StreamChange,
@@ -22,8 +24,6 @@ from shared.events import (
     scrub,
     status_change,
 )
-from shared.models import Application, Channel, RejectionReason, Stage, Status
-from shared.submission import Origin, SubmissionDeps, submit
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 
 SCHEMA = json.loads(

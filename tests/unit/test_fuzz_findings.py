@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from shared.errors import InvalidApplication
-from shared.profile_changes import parse_request
-from shared.tickets import parse_change, parse_ticket_request
-from shared.validation import parse_application
+from shared.applications.validation import parse_application
+from shared.core.errors import InvalidApplication
+from shared.profile.changes import parse_request
+from shared.support.tickets import parse_change, parse_ticket_request
 from tests.fakes import VALID_BODY
 
 
@@ -118,7 +118,7 @@ def test_page_limit_is_ascii_digits_or_the_default(module: str, raw: str, limit:
 @pytest.mark.parametrize("size", [True, 1.0, "12"])
 def test_a_size_is_an_integer_not_a_bool_float_or_text(size: object) -> None:
     """`size: true` was taken as 1 byte (pydantic's lax mode): the document says an integer."""
-    from shared.review import parse_document_request
+    from shared.review.decisions import parse_document_request
 
     with pytest.raises(InvalidApplication) as document:
         parse_document_request({"type": "passport", "content_type": "application/pdf", "size": size})

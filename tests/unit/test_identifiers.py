@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import identifiers
+from shared.core import identifiers
 
 
 @pytest.mark.parametrize(

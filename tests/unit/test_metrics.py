@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from shared import metrics
-from shared.lifecycle import advance
-from shared.models import Channel, Stage, Status
-from shared.submission import Origin, SubmissionDeps, submit
+from shared.applications.lifecycle import advance
+from shared.applications.models import Channel, Stage, Status
+from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.core import metrics
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 
 PARTNER = Origin(

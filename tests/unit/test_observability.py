@@ -4,7 +4,7 @@ import io
 import json
 import logging
 
-from shared.observability import get_logger, mask_text
+from shared.core.observability import get_logger, mask_text
 
 
 def test_mask_text_masks_identifiers_but_not_arns_or_ids() -> None:

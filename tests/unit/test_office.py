@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared.journal import AccessAction, Accessor, ActorRole, entries, pending_subject
-from shared.models import Channel
-from shared.office import ClaimDeps, claim_for
-from shared.submission import Origin, SubmissionDeps, submit
+from shared.applications.models import Channel
+from shared.applications.office import ClaimDeps, claim_for
+from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.journal.access import AccessAction, Accessor, ActorRole, entries, pending_subject
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryJournal, InMemoryRepository
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

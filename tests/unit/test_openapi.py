@@ -33,7 +33,7 @@ def test_errors_are_problem_json_and_ids_can_be_missing() -> None:
             if "{id}" in path:
                 assert "404" in codes, f"{method} {path}: someone else's id answers 404"
             if "requestBody" in op:
-                assert "413" in codes, f"{method} {path}: a body over 64 KiB answers 413 (shared/http.py)"
+                assert "413" in codes, f"{method} {path}: a body over 64 KiB answers 413 (shared/api/http.py)"
             for code, response in op["responses"].items():
                 if code.startswith(("4", "5")):
                     assert list(response["content"]) == ["application/problem+json"]

@@ -1,6 +1,6 @@
 """Prefill: the provider's record in the body's field names, verified fields marked."""
 
-from shared.prefill import prefill
+from shared.applications.prefill import prefill
 
 PERSON = {
     "full_name": {"last": "Иванов", "first": "Иван", "middle": "Иванович"},

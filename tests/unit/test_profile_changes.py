@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.errors import ConcurrentUpdate, InvalidApplication
-from shared.models import Channel, Stage, Status
-from shared.profile_changes import (
+from shared.applications.models import Channel, Stage, Status
+from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.core.errors import ConcurrentUpdate, InvalidApplication
+from shared.profile.changes import (
     ChangeDeps,
     ChangeProblem,
     ChangeRequest,
@@ -18,8 +19,7 @@ from shared.profile_changes import (
     parse_request,
     record_upload,
 )
-from shared.review import DocumentRequest
-from shared.submission import Origin, SubmissionDeps, submit
+from shared.review.decisions import DocumentRequest
 from tests.fakes import VALID_BODY, FakeDocumentStore, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 
 

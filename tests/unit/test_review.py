@@ -2,10 +2,11 @@
 
 import pytest
 
-from shared.errors import InvalidApplication
-from shared.models import Stage, Status
-from shared.ports import FnsRecord
-from shared.review import (
+from shared.applications.models import Stage, Status
+from shared.applications.ports import FnsRecord
+from shared.applications.submission import SubmissionDeps, submit
+from shared.core.errors import InvalidApplication
+from shared.review.decisions import (
     MAX_SIZE,
     ReviewDeps,
     ReviewProblem,
@@ -16,8 +17,7 @@ from shared.review import (
     record_upload,
     request_upload,
 )
-from shared.submission import SubmissionDeps, submit
-from shared.workflow_steps import StepDeps, verify
+from shared.verification.steps import StepDeps, verify
 from tests.fakes import (
     VALID_BODY,
     FakeCallbacks,

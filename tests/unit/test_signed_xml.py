@@ -18,7 +18,8 @@ from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 
 from localcloud import test_ca
-from shared.signed_xml import (
+from shared.applications.validation import parse_application
+from shared.signed_xml.channel import (
     DS_NAMESPACE,
     MAX_DOCUMENT_BYTES,
     MESSAGES,
@@ -27,7 +28,6 @@ from shared.signed_xml import (
     build_application_xml,
     verify_signed_application,
 )
-from shared.validation import parse_application
 from tests.fakes import VALID_BODY
 
 NOW = datetime.now(UTC)
@@ -470,6 +470,9 @@ def test_builder_refuses_unknown_fields() -> None:
 
 
 def test_importing_the_module_does_not_load_lxml_or_signxml() -> None:
-    code = "import sys, shared.signed_xml; print(sorted({'lxml', 'signxml', 'cryptography'} & set(sys.modules)))"
+    code = (
+        "import sys, shared.signed_xml.channel; "
+        "print(sorted({'lxml', 'signxml', 'cryptography'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

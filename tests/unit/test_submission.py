@@ -2,9 +2,9 @@
 
 import pytest
 
-from shared.errors import DuplicateApplication, InvalidApplication
-from shared.models import Channel, Status
-from shared.submission import Origin, SubmissionDeps, submit
+from shared.applications.models import Channel, Status
+from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.core.errors import DuplicateApplication, InvalidApplication
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.errors import ConcurrentUpdate, InvalidApplication
-from shared.submission import SubmissionDeps, submit
-from shared.tickets import (
+from shared.applications.submission import SubmissionDeps, submit
+from shared.core.errors import ConcurrentUpdate, InvalidApplication
+from shared.support.tickets import (
     TicketChannel,
     TicketDeps,
     TicketProblem,

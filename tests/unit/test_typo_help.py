@@ -3,8 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import identifiers
-from shared.typo_help import MAX_SUGGESTIONS, inn_suggestions, suggestions
+from shared.applications.typo_help import MAX_SUGGESTIONS, inn_suggestions, suggestions
+from shared.core import identifiers
 from tests.unit.test_identifiers import _inn12
 
 

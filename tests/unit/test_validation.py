@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from shared.errors import InvalidApplication
-from shared.validation import parse_application
+from shared.applications.validation import parse_application
+from shared.core.errors import InvalidApplication
 from tests.fakes import VALID_BODY
 
 TODAY = date(2026, 11, 27)

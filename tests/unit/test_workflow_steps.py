@@ -4,12 +4,12 @@ from datetime import date
 
 import pytest
 
-from shared.errors import ConcurrentUpdate, FnsUnavailable
-from shared.lifecycle import advance
-from shared.models import Channel, Stage, Status
-from shared.ports import FnsRecord
-from shared.submission import Origin, SubmissionDeps, submit
-from shared.workflow_steps import StepDeps, activate, clerk_form, record_failure, verify
+from shared.applications.lifecycle import advance
+from shared.applications.models import Channel, Stage, Status
+from shared.applications.ports import FnsRecord
+from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.core.errors import ConcurrentUpdate, FnsUnavailable
+from shared.verification.steps import StepDeps, activate, clerk_form, record_failure, verify
 from tests.fakes import VALID_BODY, FakeFns, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 
 RECORD = FnsRecord(

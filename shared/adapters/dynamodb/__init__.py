@@ -1,0 +1,1 @@
+"""DynamoDB stores: one module per store over one key layout."""

@@ -1,0 +1,1 @@
+"""External HTTP services: the FNS registry and the identity provider."""

@@ -1,0 +1,1 @@
+"""The application aggregate: its model, validation, lifecycle, submission, views and ports."""

@@ -1,0 +1,1 @@
+"""Contact confirmation: one-time codes by SMS or e-mail, their tries, resends and expiry."""

@@ -1,0 +1,234 @@
+"""Contact confirmation: a 6-digit code by SMS (or email), valid CODE_TTL, at most MAX_TRIES wrong
+tries, resent at most once a minute; the workflow waits on a task token until it is confirmed.
+
+The code itself is never stored: only its keyed hash (bound to the application), with a TTL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from shared.applications.lifecycle import advance, on_fresh
+from shared.applications.models import Application, RejectionReason, RequiredAction, Stage, Status
+from shared.applications.ports import ApplicationRepository, Clock, ContactCode, KeyedHasher, Notifier, TaskCallbacks
+from shared.core.errors import DomainError
+from shared.core.identifiers import mask
+from shared.core.metrics import emit
+
+MAX_TRIES = 5
+RESEND_INTERVAL = timedelta(seconds=60)
+
+
+class CodeProblem(DomainError):
+    """A confirmation the service must refuse; `code` is the stable API code (DESIGN.md)."""
+
+    def __init__(self, code: str, status: int, *, tries_left: int | None = None, retry_after: int | None = None):
+        super().__init__(code)
+        self.code, self.status, self.tries_left, self.retry_after = code, status, tries_left, retry_after
+
+
+def _six_digits() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+@dataclass
+class ContactDeps:
+    repo: ApplicationRepository
+    hasher: KeyedHasher
+    notifier: Notifier
+    callbacks: TaskCallbacks
+    clock: Clock
+    code_ttl: timedelta = timedelta(minutes=10)
+    new_code: Callable[[], str] = field(default_factory=lambda: _six_digits)
+
+
+def _hash(deps: ContactDeps, application_id: str, code: str) -> str:
+    return deps.hasher.digest(f"contact-code:{application_id}:{code}")
+
+
+def destination(app: Application) -> tuple[str, str]:
+    body = app.body
+    return ("email", body.email) if body.confirmation_channel == "email" else ("sms", body.phone)
+
+
+def masked_destination(app: Application) -> str:
+    channel, to = destination(app)
+    if channel == "email":
+        name, _, domain = to.partition("@")
+        return f"{name[:1]}***@{domain}"
+    return "+7******" + to[-4:] if to.startswith("+7") else mask(to)
+
+
+def confirm_action(app: Application, expired: bool = False) -> RequiredAction:
+    where = masked_destination(app)
+    message = (
+        f"Срок действия кода истёк. Запросите новый код: он придёт на {where}."
+        if expired
+        else f"Введите 6-значный код, отправленный на {where}. Код действует 10 минут."
+    )
+    return RequiredAction(code="confirm_contact", message=message)
+
+
+def awaiting_code(app: Application) -> bool:
+    return app.stage is Stage.CONTACT_CONFIRMATION and app.status in (Status.IN_PROGRESS, Status.NEEDS_CLARIFICATION)
+
+
+def send_code(deps: ContactDeps, app: Application) -> ContactCode:
+    """Issue a fresh code (the previous one stops working) and send it to the current contact."""
+    now = deps.clock.now()
+    code = deps.new_code()
+    record = ContactCode(
+        code_hash=_hash(deps, app.application_id, code), issued_at=now, expires_at=now + deps.code_ttl, attempts=0
+    )
+    deps.repo.put_code(app.application_id, record)
+    minutes = max(1, int(deps.code_ttl.total_seconds() // 60))
+    text = (
+        f"Код подтверждения для подключения личного кабинета налогоплательщика: {code}. "
+        f"Действует {minutes} мин. Никому его не сообщайте."
+    )
+    channel, to = destination(app)
+    try:
+        if channel == "email":
+            deps.notifier.send_email(to, "Код подтверждения — личный кабинет налогоплательщика", text)
+        else:
+            deps.notifier.send_sms(to, text)
+    except Exception:
+        emit("ContactCodesFailed", channel=channel)
+        raise
+    emit("ContactCodesSent", channel=channel)
+    return record
+
+
+def confirm(deps: ContactDeps, app: Application, code: str) -> Application:
+    if not awaiting_code(app):
+        raise CodeProblem("no_code_pending", 409)
+    record = deps.repo.get_code(app.application_id)
+    now = deps.clock.now()
+    if record is None:
+        raise CodeProblem("code_expired", 422)
+    if record.attempts >= MAX_TRIES:
+        raise CodeProblem("code_locked", 429)
+    if now > record.expires_at:
+        raise CodeProblem("code_expired", 422)
+    well_formed = code.isascii() and code.isdigit() and len(code) == 6
+    if not well_formed or _hash(deps, app.application_id, code) != record.code_hash:
+        # Conditional on the attempts we saw: concurrent wrong tries each count once.
+        deps.repo.count_wrong_try(app.application_id, record.attempts)
+        raise CodeProblem("code_invalid", 422, tries_left=max(0, MAX_TRIES - record.attempts - 1))
+    if not deps.repo.delete_code(app.application_id, record.code_hash):
+        raise CodeProblem("no_code_pending", 409)  # a concurrent confirmation used it
+    if app.task_token:
+        deps.callbacks.succeed(app.task_token, {"confirmed": True})
+    return _resume(deps, app)
+
+
+def _resume(deps: ContactDeps, app: Application) -> Application:
+    def confirmed(current: Application) -> Application:
+        if not awaiting_code(current):
+            return current  # the resumed workflow already moved it on
+        return advance(
+            deps.repo,
+            current,
+            now=deps.clock.now(),
+            status=Status.IN_PROGRESS,
+            stage=Stage.FNS_CHECK,
+            note="Контакт подтверждён. Идёт сверка с реестром ФНС.",
+            required_actions=[],
+            task_token=None,
+        )
+
+    return on_fresh(deps.repo, app, confirmed)
+
+
+def resend(deps: ContactDeps, app: Application) -> ContactCode:
+    if not awaiting_code(app):
+        raise CodeProblem("no_code_pending", 409)
+    previous = deps.repo.get_code(app.application_id)
+    now = deps.clock.now()
+    # Once a minute; a code living less than two minutes (a test setting) may be renewed at half-life.
+    interval = min(RESEND_INTERVAL, deps.code_ttl / 2)
+    if previous is not None and now - previous.issued_at < interval:
+        wait = interval - (now - previous.issued_at)
+        raise CodeProblem("resend_too_soon", 429, retry_after=max(1, int(wait.total_seconds()) + 1))
+    return send_code(deps, app)
+
+
+def change_contacts(deps: ContactDeps, app: Application, changes: dict[str, str]) -> Application:
+    """A wrong phone or email is corrected while the code is awaited; a new code goes to the new contact."""
+    if not awaiting_code(app):
+        raise CodeProblem("no_code_pending", 409)
+    body = app.body.model_copy(update=changes)
+    updated = advance(
+        deps.repo,
+        app,
+        now=deps.clock.now(),
+        status=app.status,
+        stage=app.stage,
+        note="Контактные данные исправлены; новый код отправлен.",
+        body=body,
+        required_actions=[confirm_action(app.model_copy(update={"body": body}))],
+    )
+    send_code(deps, updated)
+    return updated
+
+
+def workflow_waits(deps: ContactDeps, app: Application, task_token: str, *, expired: bool) -> Application:
+    """The workflow's side: remember where to resume; send the first code, or mark it expired.
+
+    The citizen may act at the same moment (a corrected contact, a resend): a lost race is re-read
+    and retried, and a code already issued and still valid is not replaced by another.
+    """
+
+    def wait(current: Application) -> Application:
+        if not awaiting_code(current):
+            raise RuntimeError("the application no longer waits for a contact code")
+        if expired:
+            return advance(
+                deps.repo,
+                current,
+                now=deps.clock.now(),
+                status=Status.NEEDS_CLARIFICATION,
+                stage=Stage.CONTACT_CONFIRMATION,
+                note="Код не был введён вовремя. Запросите новый код.",
+                task_token=task_token,
+                required_actions=[confirm_action(current, expired=True)],
+            )
+        return advance(
+            deps.repo,
+            current,
+            now=deps.clock.now(),
+            status=Status.IN_PROGRESS,
+            stage=Stage.CONTACT_CONFIRMATION,
+            note=f"Ожидаем код подтверждения, отправленный на {masked_destination(current)}.",
+            task_token=task_token,
+            required_actions=[confirm_action(current)],
+        )
+
+    updated = on_fresh(deps.repo, app, wait)
+    current_code = deps.repo.get_code(app.application_id)
+    if not expired and (current_code is None or current_code.expires_at <= deps.clock.now()):
+        send_code(deps, updated)
+    return updated
+
+
+def abandon(deps: ContactDeps, app: Application) -> Application:
+    return advance(
+        deps.repo,
+        app,
+        now=deps.clock.now(),
+        status=Status.REJECTED,
+        stage=Stage.COMPLETED,
+        note="Контакт не подтверждён в течение 30 дней.",
+        task_token=None,
+        required_actions=[],
+        rejection_reasons=[
+            RejectionReason(
+                code="contact_not_confirmed",
+                message="Телефон или почта не подтверждены в течение 30 дней.",
+                fix="Подайте заявление снова и введите код из SMS или письма в течение 10 минут.",
+            )
+        ],
+    )

@@ -1,0 +1,1 @@
+"""Status-change events published to partners (the table's stream is the outbox)."""

@@ -1,0 +1,1 @@
+"""The citizen's access journal: who read or changed their data, ids only."""

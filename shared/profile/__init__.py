@@ -1,0 +1,1 @@
+"""Profile change requests of citizens with an active cabinet."""

@@ -1,0 +1,1 @@
+"""Documents for a clarification and the operator's review of them."""

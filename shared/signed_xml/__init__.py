@@ -1,0 +1,1 @@
+"""The signed-XML channel: an enveloped XML signature verified and read as an application."""

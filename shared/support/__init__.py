@@ -1,0 +1,1 @@
+"""The support desk: tickets, messages, answer targets, complaints and the deadline sweep."""

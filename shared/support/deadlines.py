@@ -1,0 +1,89 @@
+"""The 15-day deadline (DOMAIN.md): an application not finished in 15 days opens a support ticket
+by itself, once, and its history says so. Run by a scheduled sweep (no Lambda waits for days).
+
+The ticket is an ordinary support ticket (shared/support/tickets.py): the operators' desk lists it, an
+answer reaches the citizen, and 10 working days without one file a complaint like any other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.applications.lifecycle import advance
+from shared.applications.ports import ApplicationRepository, Clock
+from shared.core.errors import ConcurrentUpdate
+from shared.support.tickets import AWAITING, TicketRepository, open_deadline_ticket
+
+DEADLINE = timedelta(days=15)
+OPEN_PARTITIONS = ("STATUS#in_progress", "STATUS#needs_clarification", "QUEUE#review")
+
+
+@dataclass
+class DeadlineDeps:
+    repo: ApplicationRepository
+    tickets: TicketRepository
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class QueueGauges:
+    """What waits on people, for the dashboard: the review queue and the overdue tickets."""
+
+    review_depth: int
+    review_oldest_seconds: float
+    tickets_overdue: int
+
+
+def queue_gauges(
+    repo: ApplicationRepository, tickets: TicketRepository, now: datetime, page_size: int = 100
+) -> QueueGauges:
+    depth, oldest, token = 0, 0.0, None
+    while True:
+        page = repo.list_review_queue(page_size, token)
+        if page.items and depth == 0:  # oldest first: the first item waits longest
+            oldest = max(0.0, (now - page.items[0].updated_at).total_seconds())
+        depth += len(page.items)
+        token = page.next_token
+        if not token:
+            break
+    overdue, ticket_token = 0, None
+    while True:
+        found = tickets.list_by_status(AWAITING, page_size, ticket_token, due_before=now)
+        overdue += len(found.items)
+        ticket_token = found.next_token
+        if not ticket_token:
+            break
+    return QueueGauges(review_depth=depth, review_oldest_seconds=oldest, tickets_overdue=overdue)
+
+
+def sweep(deps: DeadlineDeps, page_size: int = 100) -> list[str]:
+    """Open a ticket for each unfinished application older than the deadline; returns their numbers."""
+    now = deps.clock.now()
+    cutoff = now - DEADLINE
+    opened = []
+    for partition in OPEN_PARTITIONS:
+        token: str | None = None
+        while True:
+            page = deps.repo.list_created_before(partition, cutoff, page_size, token)
+            for app in page.items:
+                if app.deadline_ticket:
+                    continue
+                number = open_deadline_ticket(deps.tickets, app, now)
+                try:
+                    advance(
+                        deps.repo,
+                        app,
+                        now=now,
+                        status=app.status,
+                        stage=app.stage,
+                        deadline_ticket=number,
+                        note=f"Заявление не завершено за 15 дней: автоматически открыто обращение в поддержку "
+                        f"№ {number}. Ответ — в течение 1 рабочего дня.",
+                    )
+                except ConcurrentUpdate:
+                    continue  # it moved meanwhile; the next sweep looks again (the ticket is not duplicated)
+                opened.append(number)
+            token = page.next_token
+            if not token:
+                break
+    return opened
