@@ -24,7 +24,7 @@ layer: $(VENV)/.installed
 dev: layer
 	$(PY) -m localcloud
 
-# Drives a realistic mix of applications through the running `make dev` (DEMO_URL overrides).
+# Drives a realistic mix of applications through the running `make dev` (PORT or DEMO_URL overrides).
 demo: $(VENV)/.installed
 	$(PY) -m localcloud.demo
 

@@ -2,7 +2,9 @@
 
 Each scenario acts as its person would (a citizen reads the SMS code from the outbox, an operator
 decides a review) and the summary shows where each application ended and how long the last
-human action took to reach it. Start the service first (`make dev`); `DEMO_URL` points elsewhere.
+human action took to reach it. Start the service first (`make dev`). It goes where `make dev`
+listens: `DEMO_URL` if set, else `http://127.0.0.1:$PORT` (so `PORT=3300 make demo` follows
+`PORT=3300 make dev`), else `http://127.0.0.1:3000`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 
 import requests
 
-BASE = os.environ.get("DEMO_URL", "http://127.0.0.1:3000")
+# The same default port as `python -m localcloud` (PORT), so one variable moves both.
+BASE = os.environ.get("DEMO_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '3000'}"
 
 
 def _inn12(d10: str) -> str:
@@ -238,7 +241,11 @@ def main() -> int:
     try:
         requests.get(f"{BASE}/health", timeout=3).raise_for_status()
     except requests.RequestException:
-        print(f"No local cloud at {BASE}: start it with `make dev` first.", file=sys.stderr)
+        print(
+            f"No local cloud at {BASE}: start it with `make dev` first "
+            "(`PORT=<port> make demo` or `DEMO_URL=<url> make demo` for another address).",
+            file=sys.stderr,
+        )
         return 1
     print(f"{'scenario':<46} {'outcome':<44} last human action → outcome")
     for name, scenario in SCENARIOS:

@@ -166,17 +166,26 @@ def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+# Printed with every build and cache hit: a reader of `make dev` sees a Linux/arm64 build on their
+# own machine and should learn at once why, and that the local run does not depend on it.
+WHY = (
+    f"  why: the Lambda functions run Python {PYTHON_VERSION} on arm64 (Graviton), so the layer holds "
+    f"their dependencies built for that platform ({PLATFORM}); the CDK app packages it.\n"
+    "  Locally (`make dev`, the tests) the functions import this machine's own packages instead."
+)
+
+
 def build(force: bool = False) -> Path:
     """Build the layer unless the stamp says it is current; return its folder."""
     expected = digest()
     if not force and is_fresh(expected):
-        print(f"layer: cached ({OUT.relative_to(ROOT)})")
+        print(f"layer: cached ({OUT.relative_to(ROOT)})\n{WHY}")
         return OUT
     BUILD.mkdir(parents=True, exist_ok=True)
     with (BUILD / ".layer.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a concurrent build finishes first; then we are cached
         if not force and is_fresh(expected):
-            print(f"layer: cached ({OUT.relative_to(ROOT)})")
+            print(f"layer: cached ({OUT.relative_to(ROOT)})\n{WHY}")
             return OUT
         started = time.monotonic()
         staging = Path(tempfile.mkdtemp(prefix=".layer-", dir=BUILD))
@@ -193,8 +202,8 @@ def build(force: bool = False) -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     print(
-        f"layer: built for Python {PYTHON_VERSION} on {PLATFORM} in {time.monotonic() - started:.1f} s, "
-        f"{_size(OUT) / 1e6:.1f} MB unpacked"
+        f"layer: built in {time.monotonic() - started:.1f} s, {_size(OUT) / 1e6:.1f} MB unpacked "
+        f"({OUT.relative_to(ROOT)})\n{WHY}"
     )
     return OUT
 
