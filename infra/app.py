@@ -23,7 +23,7 @@ from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.components.events import parse_partners
-from infra.components.functions import FunctionSettings
+from infra.components.service_function import FunctionSettings
 from infra.stack import TaxCabinetStack
 
 
