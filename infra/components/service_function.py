@@ -116,7 +116,7 @@ class ServiceFunction(lambda_.Function):
             scope,
             f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{construct_id}: its own log group, and the grants added below only",
+            description=f"{construct_id}: its own log group, and only the grants its concern adds",
         )
         log_group.grant_write(role)
         super().__init__(
