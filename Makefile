@@ -39,6 +39,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check shared functions
 	$(VENV)/bin/mypy shared functions localcloud infra
 
+# The template, checked by cdk-nag (an open finding fails it); prints the rule packs that ran and how
+# many findings are acknowledged, counted from the app's acknowledgements (infra/components/nag.py).
 synth: layer
 	CDK_OUTDIR=cdk.out $(PY) infra/app.py
 	@echo "template: cdk.out/TaxCabinetStack.template.json"

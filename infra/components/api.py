@@ -1,4 +1,5 @@
-"""The REST API: a JWT authorizer on every method, explicit routes, access logs, X-Ray, WAF."""
+"""The REST API: a JWT authorizer (and its function) on every method, explicit routes, access
+logs, X-Ray, and the WAF (infra/components/waf.py) in front of the stage."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from infra.components.logical_ids import keep_logical_ids, path_in_stack
 from infra.components.nag import acknowledge
+from infra.components.service_function import FunctionRuntime, ServiceFunction
+from infra.components.waf import Firewall
 from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES  # every route explicit (no {proxy+})
 from shared.core.messages import problem_body
 
 STAGE = "v1"
-MAX_BODY_BYTES = 64 * 1024  # the same limit as shared.api.http.MAX_BODY_BYTES
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> str:
@@ -29,19 +31,28 @@ class Api(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        authorizer_function: lambda_.IFunction,
+        runtime: FunctionRuntime,
         applications_function: lambda_.IFunction,
         profile_function: lambda_.IFunction,
         support_function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Checks the identity provider's JWT; touches no data (its role: its logs and X-Ray only).
+        self.authorizer_function = ServiceFunction(
+            self,
+            "AuthorizerFunction",
+            runtime=runtime,
+            folder="authorizer",
+            handler="functions.authorizer.handler.handler",
+            timeout=10,
+        )
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN
         )
         authorizer = apigw.TokenAuthorizer(
             self,
             "JwtAuthorizer",
-            handler=authorizer_function,
+            handler=self.authorizer_function,
             identity_source=apigw.IdentitySource.header("Authorization"),
             results_cache_ttl=Duration.minutes(5),
         )
@@ -76,9 +87,6 @@ class Api(Construct):
             ),
             endpoint_types=[apigw.EndpointType.REGIONAL],
         )
-        validator = self.rest_api.add_request_validator(
-            "Validator", validate_request_body=True, validate_request_parameters=True
-        )
         for function, routes in (
             (applications_function, APPLICATION_ROUTES),
             (profile_function, PROFILE_ROUTES),
@@ -87,7 +95,7 @@ class Api(Construct):
             integration = apigw.LambdaIntegration(function)
             for path, method in routes:
                 resource = self.rest_api.root.resource_for_path(path)
-                resource.add_method(method, integration, request_validator=validator)
+                resource.add_method(method, integration)
         for response_type, status, code, title, detail in (
             (
                 apigw.ResponseType.UNAUTHORIZED,
@@ -177,6 +185,13 @@ class Api(Construct):
             "Citizens sign in with the state identity provider (JWT checked by the Lambda authorizer "
             "on every method), not with Cognito.",
         )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "The methods declare no request models or required parameters, so an API Gateway request "
+            "validator would check nothing; each function validates its bodies and parameters itself "
+            "(pydantic models) and answers with the service's problem body.",
+        )
         cloudwatch_role = self.rest_api.node.find_child("CloudWatchRole")
         acknowledge(
             cloudwatch_role,
@@ -185,91 +200,5 @@ class Api(Construct):
             "API Gateway's account-level role for execution logs; this AWS managed policy is the one the "
             "service documents for it and grants only log writes.",
         )
-        self._waf()
-
-    def _waf(self) -> None:
-        """AWS managed rule groups and a per-IP rate limit in front of the stage."""
-
-        def managed(name: str, priority: int, count: tuple[str, ...] = ()) -> wafv2.CfnWebACL.RuleProperty:
-            overrides = [
-                wafv2.CfnWebACL.RuleActionOverrideProperty(
-                    name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-                )
-                for rule in count
-            ]
-            return wafv2.CfnWebACL.RuleProperty(
-                name=name,
-                priority=priority,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=name, rule_action_overrides=overrides or None
-                    )
-                ),
-                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                    cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-                ),
-            )
-
-        rate = wafv2.CfnWebACL.RuleProperty(
-            name="PerIpRateLimit",
-            priority=0,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(limit=1000, aggregate_key_type="IP")
-            ),
-            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name="PerIpRateLimit", sampled_requests_enabled=True
-            ),
-        )
-        # The API takes JSON of a few KB and signed XML of at most 64 KiB (documents go straight to S3):
-        # anything larger is refused here, before it reaches a function. The common rule set's own
-        # 8 KB body limit would refuse a signed application with its certificate chain, so that one
-        # rule only counts and this one decides.
-        body_limit = wafv2.CfnWebACL.RuleProperty(
-            name="BodySizeLimit",
-            priority=4,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
-                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                        body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
-                    ),
-                    comparison_operator="GT",
-                    size=MAX_BODY_BYTES,
-                    text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
-                )
-            ),
-            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name="BodySizeLimit", sampled_requests_enabled=True
-            ),
-        )
-        acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name="TaxCabinetApi", sampled_requests_enabled=True
-            ),
-            rules=[
-                rate,
-                managed("AWSManagedRulesCommonRuleSet", 1, count=("SizeRestrictions_BODY",)),
-                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
-                managed("AWSManagedRulesAmazonIpReputationList", 3),
-                body_limit,
-            ],
-            association_config=wafv2.CfnWebACL.AssociationConfigProperty(
-                request_body={
-                    "API_GATEWAY": wafv2.CfnWebACL.RequestBodyAssociatedResourceTypeConfigProperty(
-                        default_size_inspection_limit="KB_64"
-                    )
-                }
-            ),
-        )
-        wafv2.CfnWebACLAssociation(
-            self,
-            "WebAclAssociation",
-            resource_arn=self.rest_api.deployment_stage.stage_arn,
-            web_acl_arn=acl.attr_arn,
-        )
+        self.firewall = Firewall(self, "Firewall", stage=self.rest_api.deployment_stage)
+        keep_logical_ids(self.firewall, path_in_stack(self))  # its ids from when it was made here

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsii
 from aws_cdk import ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack
@@ -39,9 +39,7 @@ from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from infra.components.nag import acknowledge
-
-if TYPE_CHECKING:
-    from infra.components.functions import Functions
+from infra.components.service_function import FunctionRuntime, ServiceFunction
 
 # shared/events/status_changed.py: EVENT_SOURCE, DETAIL_TYPE (infra does not import the functions' package)
 EVENT_SOURCE = "tax-cabinet.applications"
@@ -239,7 +237,7 @@ class OutcomeEvents(Construct):
         self.outcome_queues[partner_id] = queue
         self.rules[partner_id] = rule
 
-    def publish_from(self, table: dynamodb.Table, functions: Functions) -> lambda_.Function:
+    def publish_from(self, table: dynamodb.Table, runtime: FunctionRuntime) -> ServiceFunction:
         """The publisher: reads the table's stream, puts events on the bus; nothing else."""
         if table.table_stream_arn is None:
             raise ValueError("the applications table needs its stream (NEW_AND_OLD_IMAGES)")
@@ -250,12 +248,16 @@ class OutcomeEvents(Construct):
             "The stream mapping's on-failure destination (a dead-letter queue itself): positions of "
             "stream batches that could not be published, for an operator to republish.",
         )
-        fn = functions._function(  # one place makes functions: its own role, log group, layer
+        fn = ServiceFunction(
+            self,
             "PublishEventsFunction",
-            "publish_events",
-            "functions.publish_events.handler.handler",
-            {"EVENT_BUS_NAME": self.bus.event_bus_name, "PUBLISH_FAILURES_URL": self.publish_failures.queue_url},
+            runtime=runtime,
+            folder="publish_events",
+            handler="functions.publish_events.handler.handler",
             timeout=30,
+            values=runtime.values.but(
+                event_bus_name=self.bus.event_bus_name, publish_failures_url=self.publish_failures.queue_url
+            ),
         )
         stream = table.table_stream_arn
         fn.add_to_role_policy(
@@ -292,7 +294,7 @@ class OutcomeEvents(Construct):
                 )
             ],
         )
-        policy = fn.role.node.find_child("DefaultPolicy")  # type: ignore[union-attr]
+        policy = fn.service_role.node.find_child("DefaultPolicy")
         for action in ("GenerateDataKey*", "ReEncrypt*"):
             acknowledge(
                 policy,

@@ -68,8 +68,8 @@ SWEEP_MISSED_HOURS = 2  # hours in a row without a finished sweep (its schedule 
 
 
 def service_functions(scope: Construct) -> dict[str, lambda_.Function]:
-    """Every Lambda function defined under `scope` (the Functions construct makes all of the
-    service's, the events publisher included), by construct id: a new one is monitored too."""
+    """Every Lambda function defined under `scope` (the stack: each concern makes its own), by
+    construct id: a new one is monitored too."""
     return {node.node.id: node for node in scope.node.find_all() if isinstance(node, lambda_.Function)}
 
 

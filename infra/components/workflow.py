@@ -1,4 +1,5 @@
-"""The onboarding state machine, from the one ASL file the local cloud also runs."""
+"""The onboarding state machine, from the one ASL file the local cloud also runs, and its task
+functions with their rights (each task reads and writes items of the applications table)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from pathlib import Path
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.components.encryption import Encryption
 from infra.components.nag import acknowledge
+from infra.components.service_function import FunctionRuntime, ServiceFunction
+from infra.components.storage import Storage
 
 DEFINITION = Path(__file__).resolve().parent.parent / "statemachine" / "onboarding.asl.json"
 
@@ -22,13 +25,34 @@ class Workflow(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        verify_inn: lambda_.IFunction,
-        activate_cabinet: lambda_.IFunction,
-        record_failure: lambda_.IFunction,
-        confirm_contact: lambda_.IFunction,
-        review: lambda_.IFunction,
+        runtime: FunctionRuntime,
+        storage: Storage,
+        encryption: Encryption,
     ) -> None:
         super().__init__(scope, construct_id)
+        table = storage.table
+
+        def task(construct_id: str, folder: str) -> ServiceFunction:
+            fn = ServiceFunction(
+                self,
+                construct_id,
+                runtime=runtime,
+                folder=folder,
+                handler=f"functions.{folder}.handler.handler",
+                timeout=20,
+            )
+            fn.grant_items(table, indexes=False)
+            return fn
+
+        self.verify_inn = task("VerifyInnFunction", "verify_inn")
+        self.verify_inn.grant_keyed_hash(encryption.lookup_key)  # an INN found by passport takes its lock
+        self.activate_cabinet = task("ActivateCabinetFunction", "activate_cabinet")
+        self.record_failure = task("RecordFailureFunction", "record_failure")
+        self.confirm_contact = task("ConfirmContactFunction", "confirm_contact")
+        self.confirm_contact.grant_notifications(runtime.settings.email_sender)  # the codes
+        self.confirm_contact.grant_keyed_hash(encryption.lookup_key)  # code hashes
+        self.review = task("ReviewFunction", "review")
+        tasks = (self.verify_inn, self.activate_cabinet, self.record_failure, self.confirm_contact, self.review)
         log_group = logs.LogGroup(
             self, "WorkflowLogs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
         )
@@ -38,25 +62,17 @@ class Workflow(Construct):
             self,
             "OnboardingStateMachine",
             definition_body=sfn.DefinitionBody.from_string(DEFINITION.read_text()),
-            definition_substitutions={
-                "VerifyInnFunctionArn": verify_inn.function_arn,
-                "ActivateCabinetFunctionArn": activate_cabinet.function_arn,
-                "RecordFailureFunctionArn": record_failure.function_arn,
-                "ConfirmContactFunctionArn": confirm_contact.function_arn,
-                "ReviewFunctionArn": review.function_arn,
-            },
+            definition_substitutions={f"{fn.node.id}Arn": fn.function_arn for fn in tasks},
             state_machine_type=sfn.StateMachineType.STANDARD,
             tracing_enabled=True,
             # Execution data holds the application's input: keep it out of the logs (personal data).
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        # Invoke the three task functions themselves (no versions or aliases: no `:*`).
+        # Invoke the task functions themselves (no versions or aliases: no `:*`).
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[
-                    fn.function_arn for fn in (verify_inn, activate_cabinet, record_failure, confirm_contact, review)
-                ],
+                resources=[fn.function_arn for fn in tasks],
             )
         )
         policy = self.state_machine.role.node.find_child("DefaultPolicy")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from infra import packaging
 from infra.packaging import function_asset
 from scripts import build_layer
-from tests.infra.conftest import ROOT
+from tests.infra.conftest import ROOT, Synth
 from tests.infra.template_tools import as_list, of_type, one
 
 pytestmark = pytest.mark.xdist_group("infra")
@@ -156,3 +157,31 @@ def test_trust_store_is_packaged_with_the_applications_function_only(template: d
     asset = Path(function_asset("submit_application", {"trust_store.pem": ROOT / "localcloud/test_ca/ca.pem"}))
     assert (asset / "trust_store.pem").read_bytes() == (ROOT / "localcloud/test_ca/ca.pem").read_bytes()
     assert asset != Path(function_asset("submit_application")), "the store is part of the content hash"
+
+
+def test_acknowledged_findings_are_counted_from_the_tree_once_each_by_rule() -> None:
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_sqs as sqs
+
+    from infra.components.nag import acknowledge, acknowledged
+
+    app = App()
+    queue = sqs.Queue(Stack(app, "Acks"), "Queue")
+    acknowledge(queue, "AwsSolutions-SQS3", "a dead-letter queue")
+    acknowledge(queue, "AwsSolutions-SQS3", "the same finding again")
+    acknowledge(queue, "AwsSolutions-IAM5[Resource::*]", "one finding")
+    acknowledge(queue, "AwsSolutions-IAM5[Action::kms:ReEncrypt*]", "another finding")
+    acknowledge(queue, "HIPAA.Security-SQSQueueSSL", "another pack's")
+    assert acknowledged(app, "AwsSolutions") == {"AwsSolutions-SQS3": 1, "AwsSolutions-IAM5": 2}
+
+
+def test_the_synth_says_which_packs_ran_and_how_many_findings_are_acknowledged(synth: Synth) -> None:
+    synth.result()
+    output = synth.out_dir.with_suffix(".log").read_text()
+    found = re.search(
+        r"rule pack AwsSolutions ran on every resource; no open finding; (\d+) acknowledged findings \((.*)\)", output
+    )
+    assert found, output[-2000:]
+    by_rule = dict(part.rsplit(" ", 1) for part in found.group(2).split(", "))
+    assert sum(map(int, by_rule.values())) == int(found.group(1)) > 0
+    assert "APIG2" in by_rule, "the API without a request validator is acknowledged, with its reason"

@@ -57,13 +57,11 @@ def test_routes_are_explicit(template: Template) -> None:
 
 def test_every_method_has_the_jwt_authorizer_and_a_proxy_integration(template: Template) -> None:
     authorizer_id, _ = one(template, "AWS::ApiGateway::Authorizer")
-    validators = set(of_type(template, "AWS::ApiGateway::RequestValidator"))
     for route, props in _routes(template).items():
         assert props["AuthorizationType"] == "CUSTOM", route
         assert props["AuthorizerId"] == {"Ref": authorizer_id}, route
         assert props["Integration"]["Type"] == "AWS_PROXY", route
         assert props["Integration"]["IntegrationHttpMethod"] == "POST", route
-        assert ref_id(props["RequestValidatorId"]) in validators, route
 
 
 def test_issue_two_routes_reach_the_applications_function(template: Template) -> None:
