@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
@@ -34,6 +34,7 @@ from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "openapi.json"
 REF = "#/components/schemas/{model}"
+Mode = JsonSchemaMode  # "validation" for a request body, "serialization" for a response body
 
 
 @dataclass(frozen=True)
@@ -330,11 +331,9 @@ SERVERS: list[dict[str, Any]] = [
 
 # --- the schemas no model gives (today) -----------------------------------------------------------
 
-# A nested model inside a hand-written schema: replaced by its `$ref` once the models' schemas exist.
-Mode = Literal["validation", "serialization"]
-
 
 def _model(path: str, mode: Mode) -> dict[str, Any]:
+    """A model inside a hand-written schema: replaced by its `$ref` once the models' schemas exist."""
     return {"$model": path, "$mode": mode}
 
 
@@ -598,9 +597,9 @@ def _nested(schema: Any) -> Iterator[tuple[str, Mode]]:
             yield from _nested(value)
 
 
-def _uses() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+def _uses() -> list[tuple[type[BaseModel], Mode]]:
     """Every (model, mode) the document needs, once each, in a stable order."""
-    uses: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+    uses: dict[tuple[type[BaseModel], Mode], None] = {}
     for body, mode in _bodies():
         if isinstance(body, str):
             uses[model(body), mode] = None
@@ -665,8 +664,8 @@ class Schemas:
             return dict(self._refs[_page_model(body.item), mode])
         item = self.body(body.item, mode)
         name = f"{_name(item)}Page"
-        if name in self.generated:
-            raise SystemExit(f"page {name} has a model's name")
+        if name in self.generated or name in self.written:
+            raise SystemExit(f"page {name} has the name of another schema")
         self.pages[name] = _page(item)
         return _hand(name)
 

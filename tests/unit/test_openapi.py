@@ -81,10 +81,23 @@ def _media_schema(op: dict[str, Any], part: str) -> dict[str, Any]:
     return dict(ok["content"]["application/json"]["schema"])
 
 
+def _inline(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
+    """The schema with every `$ref` replaced by what it names: equal whatever the components are called
+    (pydantic names a model `X-Input` and `X-Output` when its two modes differ)."""
+    assert depth < 20, "a recursive model: compare by name instead"
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inline(defs[schema["$ref"].rsplit("/", 1)[1]], defs, depth + 1)
+        return {k: _inline(v, defs, depth) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_inline(v, defs, depth) for v in schema]
+    return schema
+
+
 @pytest.mark.parametrize("part", ["request", "response"])
 def test_a_body_named_by_a_model_is_that_models_own_schema(part: str) -> None:
-    """Each body the table names by import path is the model's JSON schema as pydantic writes it (in the
-    mode of its side), every model it nests in the components as well."""
+    """Each body the table names by import path is the model's JSON schema as pydantic writes it, in the
+    mode of its side, with the models it nests."""
     mode: openapi.Mode = "validation" if part == "request" else "serialization"
     checked = 0
     for (path, method), route in openapi.ROUTES.items():
@@ -93,10 +106,8 @@ def test_a_body_named_by_a_model_is_that_models_own_schema(part: str) -> None:
             continue
         own = openapi.model(body).model_json_schema(ref_template=openapi.REF, mode=mode)
         nested = own.pop("$defs", {})
-        name = _media_schema(DOC["paths"][path][method.lower()], part)["$ref"].rsplit("/", 1)[1]
-        assert SCHEMAS[name] == own, (method, path)
-        for inner, schema in nested.items():
-            assert SCHEMAS[inner] == schema, (method, path, inner)
+        documented = _media_schema(DOC["paths"][path][method.lower()], part)
+        assert _inline(documented, SCHEMAS) == _inline(own, nested), (method, path)
         checked += 1
     assert checked >= 6  # today; more as handlers come to take and return models
 
