@@ -6,12 +6,13 @@ The UI's assets come from the PyPI package `swagger-ui-py` (Swagger UI 5, which 
 
     /swagger                    the page
     /swagger/openapi.json       docs/openapi.json with `servers` pointing at this local cloud
-    /swagger/openapi.v1.json    docs/openapi.json as committed (`servers: /v1`, API Gateway's stage)
+    /swagger/openapi.v1.json    docs/openapi.json as committed (servers: 127.0.0.1:3000 and the stage `/v1`)
     /swagger/<asset>            swagger-ui.css, swagger-ui-bundle.js, ... (a fixed list)
 
-The committed document says `/v1` (the API Gateway stage); the local cloud serves the same paths
-at its root, so the copy the page loads names the local base URL instead, taken from the request's
-own `Host` header (so `localhost` and `127.0.0.1` both work without CORS). The document is read
+The committed document names two servers, `http://127.0.0.1:3000` (the local cloud at its default
+port) and the deployed API Gateway stage `/v1`; the copy the page loads names only this local cloud,
+taken from the request's own `Host` header (so another port, `localhost` and `127.0.0.1` all work
+without CORS). The document is read
 on every request: `python -m scripts.openapi` shows up on a reload, no restart needed.
 """
 

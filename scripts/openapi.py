@@ -1,116 +1,157 @@
-"""Writes docs/openapi.json: the external contract of DESIGN.md as an OpenAPI 3.1 document.
+"""Writes docs/openapi.json, the API's external contract as OpenAPI 3.1, from the routes and the models.
 
-Routes come from infra/routes.py (what the CDK API deploys), bodies from the pydantic models the
-handlers use, so the document is generated, not kept by hand; `python -m scripts.openapi --check`
-fails when the committed file is stale (the unit tests run it). Every operation lists every status
-its handler or API Gateway can answer, errors as RFC 9457 problem+json.
+- Operations: ROUTES has one row per route of infra/routes.py (what the CDK API deploys); a route
+  without a row, or a row without a route, stops the generator. A row names the request and response
+  bodies, the success status, the errors the handler or API Gateway can answer (RFC 9457
+  problem+json), the query parameters and headers.
+- Bodies: `"package.module:Model"` names a pydantic model; its schema is the model's own
+  (`models_json_schema`: validation mode for a request, serialization mode for a response), the
+  models it nests collected from `$defs` into `components.schemas`. `Hand("Name")` names one of
+  HAND_WRITTEN, the schemas no model gives today, each with its reason; `Page(item)` is a list
+  answer, `{items: [item], next_token}`.
+- When a handler comes to return a model, its row names the model instead of `Hand(...)` (one line)
+  and the HAND_WRITTEN entry goes: the generator refuses an entry nothing refers to.
 
     python -m scripts.openapi          # rewrite docs/openapi.json
-    python -m scripts.openapi --check  # exit 1 if it is out of date
+    python -m scripts.openapi --check  # exit 1 if the committed file is out of date (tests/unit/test_openapi.py)
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES
-from shared.applications.models import ApplicationBody, StatusView
-from shared.applications.prefill import Prefill
-from shared.profile.changes import Changes
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "openapi.json"
 REF = "#/components/schemas/{model}"
+Mode = JsonSchemaMode  # "validation" for a request body, "serialization" for a response body
 
 
 @dataclass(frozen=True)
-class Op:
+class Hand:
+    """A schema of HAND_WRITTEN, by its component name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """A list answer: `{items: [item], next_token}` (one page; `next_token` asks for the next)."""
+
+    item: str | Hand
+
+
+Body = str | Hand | Page  # str: a pydantic model, "package.module:Model"
+
+
+@dataclass(frozen=True)
+class Route:
     summary: str
     tag: str
-    ok: int
-    response: str | None  # a schema name in components, or None for no body
-    request: str | None = None
+    ok: int  # the success status
+    response: Body | None  # None: no body
+    request: Body | None = None
     request_type: str = "application/json"
-    errors: tuple[int, ...] = ()
+    errors: tuple[int, ...] = ()  # besides 401 and 500 (every route) and 413 (every route with a body)
     query: tuple[tuple[str, str], ...] = ()  # (name, description)
-    headers: tuple[tuple[str, str], ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    headers: tuple[tuple[str, str], ...] = ()  # (name, description)
+    example: str | None = None  # a key of REQUEST_EXAMPLES
 
 
 PAGE = (("limit", "1–100, 20 by default"), ("next_token", "the `next_token` of the previous page"))
 
-OPERATIONS: dict[tuple[str, str], Op] = {
-    ("/applications", "POST"): Op(
+# The one table: route → bodies and statuses.
+ROUTES: dict[tuple[str, str], Route] = {
+    ("/applications", "POST"): Route(
         "Submit an application (citizen: portal or mobile; operator: office, on a citizen's behalf)",
         "applications",
         202,
-        "StatusView",
-        "ApplicationBody",
+        request="shared.applications.models:ApplicationBody",
+        response="shared.applications.models:StatusView",
         errors=(403, 409, 422),
         headers=(("Idempotency-Key", "a retried request with the same key answers the first result"),),
+        example="ApplicationBody",
     ),
-    ("/applications", "GET"): Op(
+    ("/applications", "GET"): Route(
         "My applications, newest first (office and partner ones join when my SNILS matches)",
         "applications",
         200,
-        "StatusViewPage",
+        response=Page("shared.applications.models:StatusView"),
         query=PAGE,
         errors=(400,),
     ),
-    ("/applications/signed", "POST"): Op(
+    ("/applications/signed", "POST"): Route(
         "Submit an XML application signed with an electronic signature (docs/signed_xml.md)",
         "applications",
         202,
-        "StatusView",
-        "SignedXml",
+        request=Hand("SignedXml"),
         request_type="application/xml",
+        response="shared.applications.models:StatusView",
         errors=(403, 409, 422, 503),
     ),
-    ("/applications/prefill", "GET"): Op(
-        "What the identity provider knows about me, to prefill the form", "applications", 200, "Prefill", errors=(502,)
+    ("/applications/prefill", "GET"): Route(
+        "What the identity provider knows about me, to prefill the form",
+        "applications",
+        200,
+        response="shared.applications.prefill:Prefill",
+        errors=(502,),
     ),
-    ("/applications/{id}", "GET"): Op(
-        "The status view of one application", "applications", 200, "StatusView", errors=(404,)
+    ("/applications/{id}", "GET"): Route(
+        "The status view of one application",
+        "applications",
+        200,
+        response="shared.applications.models:StatusView",
+        errors=(404,),
     ),
-    ("/applications/{id}/confirmation", "POST"): Op(
+    ("/applications/{id}/confirmation", "POST"): Route(
         "Enter the 6-digit contact code",
         "applications",
         200,
-        "StatusView",
-        "ConfirmationCode",
+        request=Hand("ConfirmationCode"),
+        response="shared.applications.models:StatusView",
         errors=(404, 409, 410, 422, 429),
+        example="ConfirmationCode",
     ),
-    ("/applications/{id}/confirmation/resend", "POST"): Op(
-        "Send a new contact code (once a minute)", "applications", 202, "CodeSent", errors=(404, 409, 429)
+    ("/applications/{id}/confirmation/resend", "POST"): Route(
+        "Send a new contact code (once a minute)",
+        "applications",
+        202,
+        response=Hand("CodeSent"),
+        errors=(404, 409, 429),
     ),
-    ("/applications/{id}/contacts", "PATCH"): Op(
+    ("/applications/{id}/contacts", "PATCH"): Route(
         "Correct the phone or email a code could not reach",
         "applications",
         200,
-        "StatusView",
-        "Contacts",
+        request=Hand("Contacts"),
+        response="shared.applications.models:StatusView",
         errors=(404, 409, 422),
+        example="Contacts",
     ),
-    ("/applications/{id}/documents", "POST"): Op(
+    ("/applications/{id}/documents", "POST"): Route(
         "A presigned upload for a document the clarification asks for",
         "applications",
         201,
-        "Upload",
-        "DocumentRequest",
+        request="shared.review.decisions:DocumentRequest",
+        response=Hand("Upload"),
         errors=(404, 409, 422),
+        example="DocumentRequest",
     ),
-    ("/operator/applications", "GET"): Op(
+    ("/operator/applications", "GET"): Route(
         "Find applications by status or INN; `queue=review`: waiting for an operator, oldest first",
         "operators",
         200,
-        "StatusViewPage",
+        response=Page("shared.applications.models:StatusView"),
         query=(
             ("status", "in_progress | needs_clarification | ready | rejected"),
             ("inn", "12 digits"),
@@ -119,91 +160,136 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         ),
         errors=(400, 403),
     ),
-    ("/operator/applications/{id}/decision", "POST"): Op(
+    ("/operator/applications/{id}/decision", "POST"): Route(
         "Approve or reject an application in review",
         "operators",
         200,
-        "StatusView",
-        "Decision",
+        request=Hand("Decision"),
+        response="shared.applications.models:StatusView",
         errors=(403, 404, 409, 422),
+        example="Decision",
     ),
-    ("/me/access-log", "GET"): Op(
+    ("/me/access-log", "GET"): Route(
         "My access journal: who read or changed my data, when and from where, newest first",
         "citizen data",
         200,
-        "AccessLogPage",
+        response=Page(Hand("AccessEntry")),
         query=PAGE,
         errors=(400, 403),
     ),
-    ("/profile/change-requests", "POST"): Op(
+    ("/profile/change-requests", "POST"): Route(
         "Ask to change my full name, birth date, address or phone; lists the documents still missing",
         "citizen data",
         201,
-        "ChangeRequestCreated",
-        "ChangeRequestBody",
+        request=Hand("ChangeRequestBody"),
+        response=Hand("ChangeRequestCreated"),
         errors=(403, 409, 422),
+        example="ChangeRequestBody",
     ),
-    ("/profile/change-requests", "GET"): Op(
-        "My change requests, newest first", "citizen data", 200, "ChangeRequestPage", query=PAGE, errors=(400, 403)
+    ("/profile/change-requests", "GET"): Route(
+        "My change requests, newest first",
+        "citizen data",
+        200,
+        response=Page(Hand("ChangeRequest")),
+        query=PAGE,
+        errors=(400, 403),
     ),
-    ("/profile/change-requests/{id}", "GET"): Op(
-        "One of my change requests", "citizen data", 200, "ChangeRequest", errors=(404,)
+    ("/profile/change-requests/{id}", "GET"): Route(
+        "One of my change requests",
+        "citizen data",
+        200,
+        response=Hand("ChangeRequest"),
+        errors=(404,),
     ),
-    ("/profile/change-requests/{id}/documents", "POST"): Op(
+    ("/profile/change-requests/{id}/documents", "POST"): Route(
         "A presigned upload for a supporting document",
         "citizen data",
         201,
-        "Upload",
-        "DocumentRequest",
+        request="shared.review.decisions:DocumentRequest",
+        response=Hand("Upload"),
         errors=(404, 409, 422),
+        example="DocumentRequest",
     ),
-    ("/operator/change-requests", "GET"): Op(
+    ("/operator/change-requests", "GET"): Route(
         "Change requests by status (in_review by default), oldest first",
         "operators",
         200,
-        "ChangeRequestPage",
+        response=Page(Hand("ChangeRequest")),
         query=(("status", "awaiting_documents | in_review | approved | rejected"), *PAGE),
         errors=(400, 403),
     ),
-    ("/operator/change-requests/{id}", "GET"): Op(
-        "One change request with its documents' download links", "operators", 200, "ChangeRequest", errors=(403, 404)
+    ("/operator/change-requests/{id}", "GET"): Route(
+        "One change request with its documents' download links",
+        "operators",
+        200,
+        response=Hand("ChangeRequest"),
+        errors=(403, 404),
     ),
-    ("/operator/change-requests/{id}/decision", "POST"): Op(
+    ("/operator/change-requests/{id}/decision", "POST"): Route(
         "Approve (the data is changed) or reject (with the reason) a change request",
         "operators",
         200,
-        "ChangeRequest",
-        "Decision",
+        request=Hand("Decision"),
+        response=Hand("ChangeRequest"),
         errors=(403, 404, 409, 422),
+        example="Decision",
     ),
-    ("/support/tickets", "POST"): Op(
+    ("/support/tickets", "POST"): Route(
         "Open a support ticket (optionally about one of my applications, with a screenshot)",
         "support",
         201,
-        "TicketCreated",
-        "TicketBody",
+        request="shared.support.tickets:TicketRequest",
+        response=Hand("TicketCreated"),
         errors=(422,),
+        example="TicketBody",
     ),
-    ("/support/tickets", "GET"): Op(
-        "My tickets, newest first", "support", 200, "TicketPage", query=PAGE, errors=(400, 403)
+    ("/support/tickets", "GET"): Route(
+        "My tickets, newest first",
+        "support",
+        200,
+        response=Page(Hand("Ticket")),
+        query=PAGE,
+        errors=(400, 403),
     ),
-    ("/support/tickets/{id}", "GET"): Op(
-        "One of my tickets with its messages", "support", 200, "Ticket", errors=(404,)
+    ("/support/tickets/{id}", "GET"): Route(
+        "One of my tickets with its messages",
+        "support",
+        200,
+        response=Hand("Ticket"),
+        errors=(404,),
     ),
-    ("/support/tickets/{id}/messages", "POST"): Op(
-        "Add a message to my ticket", "support", 201, "Ticket", "TicketMessage", errors=(404, 409, 422)
+    ("/support/tickets/{id}/messages", "POST"): Route(
+        "Add a message to my ticket",
+        "support",
+        201,
+        request="shared.support.tickets:MessageRequest",
+        response=Hand("Ticket"),
+        errors=(404, 409, 422),
+        example="TicketMessage",
     ),
-    ("/operator/tickets", "GET"): Op(
+    ("/operator/tickets", "GET"): Route(
         "The support desk: tickets by status, or overdue ones",
         "operators",
         200,
-        "TicketPage",
+        response=Page(Hand("Ticket")),
         query=(("status", "open | in_progress | answered | resolved"), ("overdue", "true: past answer_due_at"), *PAGE),
         errors=(400, 403),
     ),
-    ("/operator/tickets/{id}", "GET"): Op("One ticket, for an operator", "operators", 200, "Ticket", errors=(403, 404)),
-    ("/operator/tickets/{id}", "PATCH"): Op(
-        "Assign, answer or resolve a ticket", "operators", 200, "Ticket", "TicketUpdate", errors=(403, 404, 409, 422)
+    ("/operator/tickets/{id}", "GET"): Route(
+        "One ticket, for an operator",
+        "operators",
+        200,
+        response=Hand("Ticket"),
+        errors=(403, 404),
+    ),
+    ("/operator/tickets/{id}", "PATCH"): Route(
+        "Assign, answer or resolve a ticket",
+        "operators",
+        200,
+        request="shared.support.tickets:TicketChange",
+        response=Hand("Ticket"),
+        errors=(403, 404, 409, 422),
+        example="TicketUpdate",
     ),
 }
 
@@ -222,174 +308,228 @@ ERROR_TEXT = {
     503: "This channel is not available",
 }
 
+# Where a generated client sends its requests: servers[0] unless told otherwise. The local cloud comes
+# first, so a client generated from a fresh clone talks to `make dev` as it is; the deployed API needs
+# its id and region (the stack's `ApiUrl` output) as the server's variables.
+SERVERS: list[dict[str, Any]] = [
+    {
+        "url": "http://127.0.0.1:3000",
+        "description": "The local cloud (`make dev`; another port with `PORT=...`): the API at its root, "
+        "tokens from `POST /_local/token`",
+    },
+    {
+        "url": "https://{api_id}.execute-api.{region}.amazonaws.com/v1",
+        "description": "The deployed API Gateway stage `v1`: `api_id` and `region` as in the stack's `ApiUrl` "
+        "output (`make deploy` prints it); tokens from the identity provider",
+        "variables": {
+            "api_id": {"default": "api-id", "description": "the REST API's id, the first label of `ApiUrl`"},
+            "region": {"default": "eu-west-1", "description": "the AWS region the stack is deployed in"},
+        },
+    },
+]
+
+
+# --- the schemas no model gives (today) -----------------------------------------------------------
+
+
+def _model(path: str, mode: Mode) -> dict[str, Any]:
+    """A model inside a hand-written schema: replaced by its `$ref` once the models' schemas exist."""
+    return {"$model": path, "$mode": mode}
+
+
+def _hand(name: str) -> dict[str, Any]:
+    return {"$ref": REF.format(model=name)}
+
 
 def _obj(required: list[str], **props: Any) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": props}
 
 
-def _page(item: str) -> dict[str, Any]:
-    return _obj(
-        ["items", "next_token"],
-        items={"type": "array", "items": {"$ref": REF.format(model=item)}},
-        next_token={"type": ["string", "null"]},
-    )
-
-
 STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
 DATE_TIME = {"type": "string", "format": "date-time"}
-DOCUMENT_TYPES = ["passport", "snils", "inn_certificate", "registration_certificate", "marriage_certificate", "other"]
+NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
-HAND_WRITTEN: dict[str, dict[str, Any]] = {
-    "Problem": _obj(
-        ["type", "title", "status", "detail"],
-        type=STRING,
-        title=STRING,
-        status={"type": "integer"},
-        detail=STRING,
-        code=STRING,
-        errors={
-            "type": "array",
-            "items": _obj(
-                ["field", "code", "message"],
-                field=STRING,
-                code=STRING,
-                message=STRING,
-                suggestions={"type": ["array", "null"], "items": STRING},
-            ),
+
+@dataclass(frozen=True)
+class Written:
+    reason: str
+    schema: dict[str, Any]
+
+
+UNTIL_MODEL = "until the handler returns a model"
+UNTIL_REQUEST_MODEL = "until the handler parses the body with a model"
+
+HAND_WRITTEN: dict[str, Written] = {
+    "SignedXml": Written(
+        "an XML document (application/xml), not JSON: no pydantic model describes it",
+        {"type": "string", "description": "urn:tax-cabinet:application:1, enveloped XMLDSig"},
+    ),
+    "Problem": Written(
+        "until shared/api has a problem model (today shared.core.messages.problem_body builds a dict)",
+        _obj(
+            ["type", "title", "status", "detail"],
+            type=STRING,
+            title=STRING,
+            status={"type": "integer"},
+            detail=STRING,
+            code=STRING,
+            errors={"type": "array", "items": _model("shared.applications.models:FieldError", "serialization")},
+        ),
+    ),
+    "ConfirmationCode": Written(
+        UNTIL_REQUEST_MODEL + " (it reads `code` from a dict)",
+        _obj(["code"], code={"type": "string", "pattern": "^[0-9]{6}$"}),
+    ),
+    "CodeSent": Written(UNTIL_MODEL, _obj(["sent_to", "expires_at"], sent_to=STRING, expires_at=DATE_TIME)),
+    "Contacts": Written(
+        UNTIL_REQUEST_MODEL + " (shared.applications.validation.parse_contacts checks a dict)",
+        _obj([], phone=STRING, email=STRING, confirmation_channel={"enum": ["sms", "email"]}),
+    ),
+    "Upload": Written(
+        UNTIL_MODEL + " (shared.review.decisions.request_upload answers a dict)",
+        _obj(
+            ["upload_url", "fields", "method"],
+            document_id=STRING,
+            upload_url=STRING,
+            fields={"type": "object", "additionalProperties": STRING},
+            method={"const": "POST"},
+            expires_in={"type": "integer"},
+        ),
+    ),
+    "Decision": Written(
+        UNTIL_REQUEST_MODEL + " (both decision handlers check a dict)",
+        _obj(
+            ["decision", "reason"], decision={"enum": ["approve", "reject"]}, reason={"type": "string", "minLength": 3}
+        ),
+    ),
+    "AccessEntry": Written(
+        UNTIL_MODEL + " (shared.journal.access.AccessEntry.view() answers a dict with labels)",
+        _obj(
+            [
+                "at",
+                "actor_role",
+                "actor",
+                "action",
+                "action_label",
+                "resource",
+                "resource_label",
+                "resource_id",
+                "source",
+            ],
+            at=DATE_TIME,
+            actor_role={"enum": ["citizen", "operator", "partner", "system"]},
+            actor=STRING,
+            actor_id=NULLABLE_STRING,
+            action={"enum": ["read", "create", "change"]},
+            action_label=STRING,
+            resource=STRING,
+            resource_label=STRING,
+            resource_id=STRING,
+            source=STRING,
+        ),
+    ),
+    "ChangeRequestBody": Written(
+        UNTIL_REQUEST_MODEL + " (shared.profile.changes.parse_request reads `changes` and `documents` from a dict)",
+        _obj(
+            ["changes"],
+            changes=_model("shared.profile.changes:Changes", "validation"),  # null: no change; unknown fields refused
+            # null: no documents yet, as an absent field
+            documents={
+                "type": ["array", "null"],
+                "items": _model("shared.review.decisions:DocumentRequest", "validation"),
+            },
+        ),
+    ),
+    "ChangeRequest": Written(
+        UNTIL_MODEL + " (shared.profile.changes.ChangeRequest.view() answers a dict)",
+        _obj(
+            [
+                "request_id",
+                "application_id",
+                "status",
+                "status_label",
+                "required_documents",
+                "missing_documents",
+                "documents",
+            ],
+            request_id=STRING,
+            application_id=STRING,
+            changes={"type": "object"},
+            status={"enum": ["awaiting_documents", "in_review", "approved", "rejected"]},
+            status_label=STRING,
+            required_documents={"type": "array", "items": STRING},
+            missing_documents={"type": "array", "items": STRING},
+            documents={"type": "array", "items": {"type": "object"}},
+            verification_due_at=NULLABLE_DATE_TIME,
+            reason=NULLABLE_STRING,
+            fix=NULLABLE_STRING,
+        ),
+    ),
+    "ChangeRequestCreated": Written(
+        UNTIL_MODEL,
+        {
+            "allOf": [
+                _hand("ChangeRequest"),
+                _obj(["uploads"], uploads={"type": "array", "items": _hand("Upload")}),
+            ]
         },
     ),
-    "SignedXml": {"type": "string", "description": "urn:tax-cabinet:application:1, enveloped XMLDSig"},
-    "ConfirmationCode": _obj(["code"], code={"type": "string", "pattern": "^[0-9]{6}$"}),
-    "CodeSent": _obj(["sent_to", "expires_at"], sent_to=STRING, expires_at=DATE_TIME),
-    "Contacts": _obj([], phone=STRING, email=STRING, confirmation_channel={"enum": ["sms", "email"]}),
-    "DocumentRequest": _obj(
-        ["type", "content_type", "size"],
-        type={"enum": DOCUMENT_TYPES},
-        content_type={"enum": ["application/pdf", "image/jpeg", "image/png"]},
-        size={"type": "integer", "minimum": 1, "maximum": 10 * 1024 * 1024},
+    "Ticket": Written(
+        UNTIL_MODEL + " (shared.support.tickets.citizen_view / desk_item answer dicts)",
+        _obj(
+            ["ticket_id", "number", "status", "status_label", "channel", "created_at", "answer_due_at", "overdue"],
+            ticket_id=STRING,
+            number={"type": "string", "pattern": "^ЛК-[0-9]{6}$"},
+            status={"enum": ["open", "in_progress", "answered", "resolved"]},
+            status_label=STRING,
+            channel={"enum": ["form", "email", "system"]},
+            created_at=DATE_TIME,
+            updated_at=DATE_TIME,
+            answer_due_at=NULLABLE_DATE_TIME,
+            answered_at=NULLABLE_DATE_TIME,
+            overdue={"type": "boolean"},
+            application_id=NULLABLE_STRING,
+            complaint={
+                "type": ["object", "null"],
+                "properties": {"number": STRING, "filed_at": DATE_TIME, "addressee": STRING},
+            },
+            description=STRING,
+            messages={
+                "type": "array",
+                "items": _obj(
+                    ["at", "author", "text"],
+                    at=DATE_TIME,
+                    author={"enum": ["citizen", "operator", "system"]},
+                    text=STRING,
+                ),
+            },
+        ),
     ),
-    "Upload": _obj(
-        ["upload_url", "fields", "method"],
-        document_id=STRING,
-        upload_url=STRING,
-        fields={"type": "object", "additionalProperties": STRING},
-        method={"const": "POST"},
-        expires_in={"type": "integer"},
-    ),
-    "Decision": _obj(
-        ["decision", "reason"], decision={"enum": ["approve", "reject"]}, reason={"type": "string", "minLength": 3}
-    ),
-    "AccessEntry": _obj(
-        ["at", "actor_role", "actor", "action", "action_label", "resource", "resource_label", "resource_id", "source"],
-        at=DATE_TIME,
-        actor_role={"enum": ["citizen", "operator", "partner", "system"]},
-        actor=STRING,
-        actor_id=NULLABLE_STRING,
-        action={"enum": ["read", "create", "change"]},
-        action_label=STRING,
-        resource=STRING,
-        resource_label=STRING,
-        resource_id=STRING,
-        source=STRING,
-    ),
-    "ChangeRequestBody": _obj(
-        ["changes"],
-        changes={"$ref": REF.format(model="Changes")},  # the model: null is "no change", unknown fields refused
-        # null: no documents yet, as an absent field
-        documents={"type": ["array", "null"], "items": {"$ref": REF.format(model="DocumentRequest")}},
-    ),
-    "ChangeRequest": _obj(
-        [
-            "request_id",
-            "application_id",
-            "status",
-            "status_label",
-            "required_documents",
-            "missing_documents",
-            "documents",
-        ],
-        request_id=STRING,
-        application_id=STRING,
-        changes={"type": "object"},
-        status={"enum": ["awaiting_documents", "in_review", "approved", "rejected"]},
-        status_label=STRING,
-        required_documents={"type": "array", "items": STRING},
-        missing_documents={"type": "array", "items": STRING},
-        documents={"type": "array", "items": {"type": "object"}},
-        verification_due_at={"type": ["string", "null"], "format": "date-time"},
-        reason=NULLABLE_STRING,
-        fix=NULLABLE_STRING,
-    ),
-    "ChangeRequestCreated": {
-        "allOf": [
-            {"$ref": REF.format(model="ChangeRequest")},
-            _obj(["uploads"], uploads={"type": "array", "items": {"$ref": REF.format(model="Upload")}}),
-        ]
-    },
-    "TicketBody": _obj(
-        ["inn", "full_name", "phone", "description"],
-        inn=STRING,
-        full_name={"$ref": REF.format(model="FullName")},
-        phone=STRING,
-        description={"type": "string", "minLength": 10, "maxLength": 4000},
-        channel={"enum": ["form", "email"]},
-        email=NULLABLE_STRING,
-        application_id=NULLABLE_STRING,
-        screenshot={
-            "type": ["object", "null"],
-            "properties": {"content_type": {"enum": ["image/png", "image/jpeg"]}, "size": {"type": "integer"}},
+    "TicketCreated": Written(
+        UNTIL_MODEL,
+        {
+            "allOf": [
+                _hand("Ticket"),
+                {"type": "object", "properties": {"screenshot_upload": _hand("Upload")}},
+            ]
         },
     ),
-    "Ticket": _obj(
-        ["ticket_id", "number", "status", "status_label", "channel", "created_at", "answer_due_at", "overdue"],
-        ticket_id=STRING,
-        number={"type": "string", "pattern": "^ЛК-[0-9]{6}$"},
-        status={"enum": ["open", "in_progress", "answered", "resolved"]},
-        status_label=STRING,
-        channel={"enum": ["form", "email", "system"]},
-        created_at=DATE_TIME,
-        updated_at=DATE_TIME,
-        answer_due_at={"type": ["string", "null"], "format": "date-time"},
-        answered_at={"type": ["string", "null"], "format": "date-time"},
-        overdue={"type": "boolean"},
-        application_id=NULLABLE_STRING,
-        complaint={
-            "type": ["object", "null"],
-            "properties": {"number": STRING, "filed_at": DATE_TIME, "addressee": STRING},
-        },
-        description=STRING,
-        messages={
-            "type": "array",
-            "items": _obj(
-                ["at", "author", "text"], at=DATE_TIME, author={"enum": ["citizen", "operator", "system"]}, text=STRING
-            ),
-        },
-    ),
-    "TicketCreated": {
-        "allOf": [
-            {"$ref": REF.format(model="Ticket")},
-            {"type": "object", "properties": {"screenshot_upload": {"$ref": REF.format(model="Upload")}}},
-        ]
-    },
-    "TicketMessage": _obj(["text"], text={"type": "string", "minLength": 1, "maxLength": 4000}),
-    # null is "no change", as an absent field (shared/support/tickets.py TicketChange)
-    "TicketUpdate": _obj(
-        [],
-        assignee={"type": ["string", "null"], "minLength": 1, "maxLength": 100},
-        status={"enum": ["in_progress", "answered", "resolved", None]},
-        answer=NULLABLE_STRING,
-    ),
-    "StatusViewPage": _page("StatusView"),
-    "AccessLogPage": _page("AccessEntry"),
-    "ChangeRequestPage": _page("ChangeRequest"),
-    "TicketPage": _page("Ticket"),
 }
 
+# `Page(item)`, named `<item>Page`, is written by `_page` below until shared/core has a generic page
+# model: name it here ("package.module:Page") and every page of a model item comes from it.
+PAGE_MODEL: str | None = None
+PAGE_REASON = "until shared/core has a generic Page[T] model (set PAGE_MODEL) and the item is a model"
 
-# A valid request body per request schema: Swagger UI pre-fills "Try it out" with it, and the fuzzing
-# suite starts from it (a random body almost never has valid INN and SNILS checksums). The INN is a
-# taxpayer the local FNS simulator knows (localcloud/fns_seed.json).
+
+def _page(item: dict[str, Any]) -> dict[str, Any]:
+    return _obj(["items", "next_token"], items={"type": "array", "items": item}, next_token=NULLABLE_STRING)
+
+
+# A valid request body per request: Swagger UI pre-fills "Try it out" with it, and the fuzzing suite
+# starts from it (a random body almost never has valid INN and SNILS checksums). The INN is a taxpayer
+# the local FNS simulator knows (localcloud/fns_seed.json).
 FULL_NAME_EXAMPLE = {"last": "Иванов", "first": "Иван", "middle": "Иванович"}
 REQUEST_EXAMPLES: dict[str, Any] = {
     "ApplicationBody": {
@@ -420,74 +560,200 @@ REQUEST_EXAMPLES: dict[str, Any] = {
 }
 
 
-def _model_schemas() -> dict[str, Any]:
-    models: list[tuple[type[BaseModel], Any]] = [
-        (ApplicationBody, "validation"),
-        (StatusView, "serialization"),
-        (Prefill, "serialization"),
-        (Changes, "validation"),
-    ]
-    _, schema = models_json_schema(models, ref_template=REF)
-    return dict(schema.get("$defs", {}))
+# --- the document ---------------------------------------------------------------------------------
 
 
-def _operation(path: str, method: str, op: Op) -> dict[str, Any]:
+def model(path: str) -> type[BaseModel]:
+    """The pydantic model named "package.module:Model"."""
+    module, _, name = path.partition(":")
+    found = getattr(importlib.import_module(module), name, None)
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise SystemExit(f"{path} is not a pydantic model")
+    return found
+
+
+def _page_model(item: str) -> type[BaseModel]:
+    assert PAGE_MODEL is not None
+    return model(PAGE_MODEL)[model(item)]  # type: ignore[index]  # a generic model, parametrised
+
+
+def _bodies() -> Iterator[tuple[Body, Mode]]:
+    for route in ROUTES.values():
+        if route.request is not None:
+            yield route.request, "validation"
+        if route.response is not None:
+            yield route.response, "serialization"
+
+
+def _nested(schema: Any) -> Iterator[tuple[str, Mode]]:
+    """The models a hand-written schema names (`_model`)."""
+    if isinstance(schema, dict):
+        if "$model" in schema:
+            yield schema["$model"], schema["$mode"]
+        for value in schema.values():
+            yield from _nested(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _nested(value)
+
+
+def _uses() -> list[tuple[type[BaseModel], Mode]]:
+    """Every (model, mode) the document needs, once each, in a stable order."""
+    uses: dict[tuple[type[BaseModel], Mode], None] = {}
+    for body, mode in _bodies():
+        if isinstance(body, str):
+            uses[model(body), mode] = None
+        elif isinstance(body, Page) and isinstance(body.item, str):
+            uses[(_page_model(body.item), mode) if PAGE_MODEL else (model(body.item), mode)] = None
+    for written in HAND_WRITTEN.values():
+        for path, mode in _nested(written.schema):
+            uses[model(path), mode] = None
+    return list(uses)
+
+
+def _name(ref: dict[str, Any]) -> str:
+    return str(ref["$ref"]).removeprefix(REF.format(model=""))
+
+
+def _refs(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        if isinstance(schema.get("$ref"), str):
+            yield _name(schema)
+        for value in schema.values():
+            yield from _refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _refs(value)
+
+
+class Schemas:
+    """`components.schemas`: the models' schemas, then the hand-written ones and the pages."""
+
+    def __init__(self) -> None:
+        uses = _uses()
+        refs, top = models_json_schema(uses, ref_template=REF)
+        self._refs = refs
+        self.generated: dict[str, Any] = dict(top.get("$defs", {}))
+        self.written: dict[str, Any] = {name: self._resolve(w.schema) for name, w in HAND_WRITTEN.items()}
+        self.pages: dict[str, Any] = {}
+        for name in self.written:
+            if name in self.generated:
+                raise SystemExit(f"hand-written schema {name} has a model's name: rename it or use the model")
+
+    def ref(self, path: str, mode: Mode) -> dict[str, Any]:
+        return dict(self._refs[model(path), mode])
+
+    def _resolve(self, schema: Any) -> Any:
+        if isinstance(schema, dict):
+            if "$model" in schema:
+                return self.ref(schema["$model"], schema["$mode"])
+            return {k: self._resolve(v) for k, v in schema.items()}
+        if isinstance(schema, list):
+            return [self._resolve(v) for v in schema]
+        return schema
+
+    def body(self, body: Body, mode: Mode) -> dict[str, Any]:
+        """The `$ref` of a request or response body."""
+        if isinstance(body, str):
+            return self.ref(body, mode)
+        if isinstance(body, Hand):
+            if body.name not in HAND_WRITTEN:
+                raise SystemExit(f"Hand({body.name!r}) is not in HAND_WRITTEN")
+            return _hand(body.name)
+        if isinstance(body.item, str) and PAGE_MODEL:
+            return dict(self._refs[_page_model(body.item), mode])
+        item = self.body(body.item, mode)
+        name = f"{_name(item)}Page"
+        if name in self.generated or name in self.written:
+            raise SystemExit(f"page {name} has the name of another schema")
+        self.pages[name] = _page(item)
+        return _hand(name)
+
+    def all(self, paths: dict[str, Any]) -> dict[str, Any]:
+        """Every schema, sorted; a hand-written one the paths never reach is an error (a leftover)."""
+        schemas = {**self.generated, **self.written, **self.pages}
+        reached: set[str] = set()
+        todo = list(_refs(paths))
+        while todo:
+            name = todo.pop()
+            if name not in reached:
+                reached.add(name)
+                todo.extend(_refs(schemas[name]))
+        unused = set(self.written) - reached
+        if unused:
+            raise SystemExit(f"hand-written schemas no route uses: {sorted(unused)} (remove them from HAND_WRITTEN)")
+        return dict(sorted(schemas.items()))
+
+
+def _operation(path: str, method: str, route: Route, schemas: Schemas) -> dict[str, Any]:
     params: list[dict[str, Any]] = []
     if "{id}" in path:
         params.append({"name": "id", "in": "path", "required": True, "schema": STRING})
-    params += [{"name": n, "in": "query", "required": False, "description": d, "schema": STRING} for n, d in op.query]
     params += [
-        {"name": n, "in": "header", "required": False, "description": d, "schema": STRING} for n, d in op.headers
+        {"name": n, "in": "query", "required": False, "description": d, "schema": STRING} for n, d in route.query
     ]
-    ok: dict[str, Any] = {"description": op.summary}
-    if op.response:
-        ok["content"] = {"application/json": {"schema": {"$ref": REF.format(model=op.response)}}}
-    problem = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
-    responses = {str(op.ok): ok}
-    errors = {401, 500, *op.errors, *((413,) if op.request else ())}
+    params += [
+        {"name": n, "in": "header", "required": False, "description": d, "schema": STRING} for n, d in route.headers
+    ]
+    ok: dict[str, Any] = {"description": route.summary}
+    if route.response is not None:
+        ok["content"] = {"application/json": {"schema": schemas.body(route.response, "serialization")}}
+    problem = {"application/problem+json": {"schema": _hand("Problem")}}
+    responses = {str(route.ok): ok}
+    errors = {401, 500, *route.errors, *((413,) if route.request is not None else ())}
     for status in sorted(errors):
         responses[str(status)] = {"description": ERROR_TEXT[status], "content": problem}
     operation: dict[str, Any] = {
         "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
-        "summary": op.summary,
-        "tags": [op.tag],
+        "summary": route.summary,
+        "tags": [route.tag],
         "parameters": params,
         "responses": responses,
     }
-    if op.request:
-        media: dict[str, Any] = {"schema": {"$ref": REF.format(model=op.request)}}
-        if op.request in REQUEST_EXAMPLES:
-            media["example"] = REQUEST_EXAMPLES[op.request]
-        operation["requestBody"] = {"required": True, "content": {op.request_type: media}}
+    if route.request is not None:
+        media: dict[str, Any] = {"schema": schemas.body(route.request, "validation")}
+        if route.example is not None:
+            media["example"] = REQUEST_EXAMPLES[route.example]
+        operation["requestBody"] = {"required": True, "content": {route.request_type: media}}
     return operation
 
 
-def document() -> dict[str, Any]:
+def _build() -> tuple[dict[str, Any], Schemas]:
     routes = [*APPLICATION_ROUTES, *PROFILE_ROUTES, *SUPPORT_ROUTES]
-    missing = set(routes) ^ set(OPERATIONS)
-    if missing:
-        raise SystemExit(f"routes and OPERATIONS differ: {sorted(missing)}")
+    differ = set(routes) ^ set(ROUTES)
+    if differ:
+        raise SystemExit(f"infra/routes.py and ROUTES differ: {sorted(differ)}")
+    schemas = Schemas()
     paths: dict[str, dict[str, Any]] = {}
     for path, method in routes:
-        paths.setdefault(path, {})[method.lower()] = _operation(path, method, OPERATIONS[(path, method)])
+        paths.setdefault(path, {})[method.lower()] = _operation(path, method, ROUTES[(path, method)], schemas)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Tax cabinet onboarding API",
             "version": "1.0.0",
-            "description": "Generated by scripts/openapi.py from infra/routes.py and shared/ models. "
-            "Messages are in Russian, codes in English; lists answer {items, next_token}.",
+            "description": "Generated by scripts/openapi.py from infra/routes.py and the pydantic models in shared/. "
+            "Messages are in Russian, codes in English; lists answer {items, next_token}. Two servers, the same "
+            "paths: the local cloud (the API at its root) and the deployed API Gateway stage (`/v1`).",
         },
-        "servers": [
-            {"url": "/v1", "description": "API Gateway stage (the local cloud serves the same paths at its root)"}
-        ],
+        "servers": SERVERS,
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": dict(sorted({**_model_schemas(), **HAND_WRITTEN}.items())),
+            "schemas": schemas.all(paths),
         },
-    }
+    }, schemas
+
+
+def document() -> dict[str, Any]:
+    return _build()[0]
+
+
+def hand_written() -> dict[str, str]:
+    """Every schema of the document written here rather than taken from a model, with its reason."""
+    schemas = _build()[1]
+    return {**{name: w.reason for name, w in HAND_WRITTEN.items()}, **dict.fromkeys(schemas.pages, PAGE_REASON)}
 
 
 def render() -> str:
@@ -502,7 +768,11 @@ def main(argv: list[str]) -> int:
             return 1
         return 0
     TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)} ({len(OPERATIONS)} operations)")
+    written = hand_written()
+    print(
+        f"wrote {TARGET.relative_to(ROOT)}: {len(ROUTES)} operations, {len(written)} hand-written schemas "
+        f"({', '.join(sorted(written))})"
+    )
     return 0
 
 
