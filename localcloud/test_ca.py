@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from shared.signed_xml.channel import SNILS_OID, build_application_xml
+from localcloud.signed_xml_builder import build_application_xml
+from shared.signed_xml.channel import SNILS_OID
 
 CA_DIR = Path(__file__).resolve().parent / "test_ca"
 CA_CERT_FILE = CA_DIR / "ca.pem"
