@@ -22,7 +22,7 @@ from shared.core.errors import DuplicatePartnerRequest
 from shared.events.status_changed import DETAIL_TYPE, EVENT_SOURCE
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 from tests.integration.conftest import REGION, Cloud, Context
-from tests.unit.test_identifiers import _inn12
+from tests.support.identifiers import inn12
 
 BUS = "applications"
 PARTNERS = ("bank-1", "bank-2")
@@ -103,7 +103,7 @@ def events(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[Events]:
 
 def test_each_partner_receives_its_own_outcomes_as_the_detail(events: Events) -> None:
     mine = events.submit("bank-1", "r-1")
-    theirs = events.submit("bank-2", "r-1", inn=_inn12("7727000000"))
+    theirs = events.submit("bank-2", "r-1", inn=inn12("7727000000"))
     with pytest.raises(DuplicatePartnerRequest):  # a resent message: the transaction is cancelled
         events.repo.create(
             mine.model_copy(update={"application_id": "another-id"}),

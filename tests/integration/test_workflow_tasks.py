@@ -102,9 +102,9 @@ def test_match_activates_to_ready(fns: type[_Registry]) -> None:
 
 
 def test_unknown_inn_rejected_then_new_application_allowed(fns: type[_Registry]) -> None:
-    from tests.unit.test_identifiers import _inn12
+    from tests.support.identifiers import inn12
 
-    inn = _inn12("7700000077")
+    inn = inn12("7700000077")
     app_id = submitted({**VALID_BODY, "inn": inn})
     assert verify(task(app_id), Context()) == {"outcome": "not_found"}
     shown = view(app_id)

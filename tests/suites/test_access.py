@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 
 from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES
-from tests.e2e.conftest import LocalCloud
-from tests.suites.conftest import application_body, register_taxpayer, report
+from tests.support.local_cloud import LocalCloud, application_body, register_taxpayer
+from tests.support.suites import report
 
 pytestmark = pytest.mark.xdist_group("e2e")
 

@@ -37,7 +37,7 @@ from tests.fakes import (
     InMemoryRepository,
     InMemoryTickets,
 )
-from tests.unit.test_workflow_steps import CITIZEN
+from tests.support.data import CITIZEN
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 TICKET: dict = {

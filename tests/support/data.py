@@ -1,0 +1,24 @@
+"""Fixed domain objects the unit tests share, matching the sample body (`VALID_BODY`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from shared.applications.models import Channel
+from shared.applications.ports import FnsRecord
+from shared.applications.submission import Origin
+
+# A citizen on the portal, as the API builds the origin of a confirmed citizen's request.
+CITIZEN = Origin(allowed_channels=frozenset({Channel.PORTAL}), default_channel=Channel.PORTAL, owner_sub="u1")
+
+# What the FNS registry holds for the sample body's taxpayer: the same person, written as the
+# registry writes names (upper case, stray spaces), so a match must normalise them.
+RECORD = FnsRecord(
+    inn="500100732259",
+    last_name="ИВАНОВ",
+    first_name="иван ",
+    middle_name="Иванович",
+    birth_date=date(1990, 5, 17),
+    passport_series="4509",
+    passport_number="123456",
+)
