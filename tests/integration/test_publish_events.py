@@ -16,12 +16,13 @@ from functions.publish_events import handler as publisher
 from localcloud.moto_patches import _event_patches
 from shared.adapters.dynamodb.applications import DynamoApplicationRepository
 from shared.applications.lifecycle import advance
-from shared.applications.models import Application, Channel, Stage, Status
-from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.applications.models import Application, Stage, Status
+from shared.applications.submission import SubmissionDeps, submit
 from shared.core.errors import DuplicatePartnerRequest
 from shared.events.status_changed import DETAIL_TYPE, EVENT_SOURCE
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 from tests.integration.conftest import REGION, Cloud, Context
+from tests.support.data import partner as partner_origin
 from tests.support.identifiers import inn12
 
 BUS = "applications"
@@ -38,13 +39,8 @@ class Events:
     read: int = 0  # stream records already handed to the handler
 
     def submit(self, partner: str, request_id: str, **body: Any) -> Application:
-        origin = Origin(
-            allowed_channels=frozenset({Channel.PARTNER}),
-            default_channel=Channel.PARTNER,
-            partner_id=partner,
-            request_id=request_id,
-        )
         deps = SubmissionDeps(self.repo, FakeHasher(), FakeWorkflow(), self.clock)
+        origin = partner_origin(partner, request_id)
         return submit({**VALID_BODY, **body, "channel": "partner"}, origin, deps, request_id).application
 
     def stream_event(self) -> dict[str, Any]:

@@ -22,3 +22,13 @@ RECORD = FnsRecord(
     passport_series="4509",
     passport_number="123456",
 )
+
+
+def partner(partner_id: str = "bank-1", request_id: str = "r-1") -> Origin:
+    """A partner's message, as the intake function builds its origin."""
+    return Origin(
+        allowed_channels=frozenset({Channel.PARTNER}),
+        default_channel=Channel.PARTNER,
+        partner_id=partner_id,
+        request_id=request_id,
+    )
