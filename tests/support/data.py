@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from shared.applications.models import Channel
 from shared.applications.ports import FnsRecord
@@ -22,6 +23,14 @@ RECORD = FnsRecord(
     passport_series="4509",
     passport_number="123456",
 )
+
+# A support ticket request of the sample body's citizen, as the form sends it.
+TICKET: dict[str, Any] = {
+    "inn": "500100732259",
+    "full_name": {"last": "Иванов", "first": "Иван", "middle": "Иванович"},
+    "phone": "8 (912) 345-67-89",
+    "description": "Не приходит код подтверждения на телефон уже второй день.",
+}
 
 
 def partner(partner_id: str = "bank-1", request_id: str = "r-1") -> Origin:
