@@ -5,7 +5,6 @@ working days without an answer."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,16 +35,6 @@ def _problem(reply: requests.Response, status: int, code: str) -> dict[str, Any]
     body = reply.json()
     assert body["code"] == code and body["status"] == status and body["title"] and body["detail"]
     return dict(body)
-
-
-def _sent_to(cloud: LocalCloud, to: str, timeout: float = 10) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        texts = cloud.codes_sent_to(to)
-        if texts:
-            return texts
-        time.sleep(0.05)
-    raise AssertionError(f"nothing was sent to {to}")
 
 
 def test_citizen_opens_a_ticket_and_the_desk_answers(cloud: LocalCloud) -> None:
@@ -98,8 +87,8 @@ def test_citizen_opens_a_ticket_and_the_desk_answers(cloud: LocalCloud) -> None:
     answered = cloud.call("PATCH", f"/operator/tickets/{ticket_id}", operator, json={"answer": answer})
     assert answered.status_code == 200 and answered.json()["status"] == "answered", answered.text
     assert answered.json()["notified"] is True
-    assert any(ticket["number"] in text for text in _sent_to(cloud, phone))  # SMS: an answer is there
-    assert any(answer in text for text in _sent_to(cloud, "sokolova@example.ru"))  # email: the answer itself
+    assert any(ticket["number"] in text for text in cloud.sent_to(phone))  # SMS: an answer is there
+    assert any(answer in text for text in cloud.sent_to("sokolova@example.ru"))  # email: the answer itself
 
     seen = cloud.call("GET", f"/support/tickets/{ticket_id}", citizen).json()
     assert seen["status"] == "answered" and seen["answered_at"]

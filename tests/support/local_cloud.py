@@ -60,16 +60,22 @@ class LocalCloud:
         messages = requests.get(f"{self.base_url}/_local/outbox", timeout=10).json()["messages"]
         return [m["text"] for m in messages if m["to"] == to]
 
-    def latest_code(self, to: str, timeout: float = 10) -> str:
+    def sent_to(self, to: str, timeout: float = 10) -> list[str]:
+        """The texts the outbox holds for `to`, once there is one (messages leave asynchronously)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             texts = self.codes_sent_to(to)
             if texts:
-                found = re.search(r"\b(\d{6})\b", texts[-1])
-                assert found, texts[-1]
-                return found.group(1)
+                return texts
             time.sleep(0.05)
-        raise AssertionError(f"no code was sent to {to}")
+        raise AssertionError(f"nothing was sent to {to}")
+
+    def latest_code(self, to: str, timeout: float = 10) -> str:
+        """The six-digit code of the last message to `to`, as the citizen reads it."""
+        text = self.sent_to(to, timeout)[-1]
+        found = re.search(r"\b(\d{6})\b", text)
+        assert found, text
+        return found.group(1)
 
     def confirm(self, app_id: str, token: str, to: str) -> requests.Response:
         """Read the code from the outbox, as the citizen reads the SMS, and enter it."""
