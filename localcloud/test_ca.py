@@ -2,14 +2,16 @@
 
 The CA is committed in `localcloud/test_ca/` (`ca.pem` is the trust store the local cloud gives the
 signed-XML route, `ca.key` its private key, public on purpose: see the README there). It was made by
-`python -m localcloud.test_ca`, which makes a new one. Tests, `make demo` and the local cloud use:
+`python -m localcloud.test_ca`, which makes a new one. The tests, and anyone trying the signed-XML
+route against `make dev`, use:
 
 - `trust_store_pem()`: the bytes `shared.signed_xml.channel.verify_signed_application` takes;
 - `issue_citizen("valid" | "expired" | "rogue", snils=...)`: a signing certificate and its key, issued
   by the test CA (valid now, or expired yesterday) or by a rogue CA that bears the test CA's very name
   but not its key, so only a real signature check can tell them apart;
 - `signed_application(body)`: the body (the JSON API's dict) as a document signed by a citizen whose
-  certificate carries the body's SNILS, ready to POST to `/applications/signed`.
+  certificate carries the body's SNILS, ready to POST to `/applications/signed` (the unsigned
+  document comes from `localcloud/signed_xml_builder.py`).
 
 Keys are EC P-256 (RSA 2048 on request), generated once per process and cached: a test signs in about
 a millisecond. Nothing here is for production: the service never imports this module.
@@ -31,7 +33,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from shared.signed_xml.channel import SNILS_OID, build_application_xml
+from localcloud.signed_xml_builder import build_application_xml
+from shared.signed_xml.channel import SNILS_OID
 
 CA_DIR = Path(__file__).resolve().parent / "test_ca"
 CA_CERT_FILE = CA_DIR / "ca.pem"

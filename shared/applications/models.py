@@ -57,11 +57,6 @@ class Status(StrEnum):
     def label(self) -> str:
         return STATUS_LABELS[self.value]
 
-    @property
-    def holds_inn(self) -> bool:
-        """While an application holds its INN, no second one may be filed for it."""
-        return self is not Status.REJECTED
-
 
 class Stage(StrEnum):
     CONTACT_CONFIRMATION = "contact_confirmation"

@@ -62,9 +62,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import DomainError
@@ -97,9 +96,6 @@ _FIELDS: tuple[tuple[str, bool, tuple[tuple[str, bool], ...]], ...] = (
     ("workplace", False, ()),
 )
 _SIGNED_AT = "signed_at"
-# Body keys the builder accepts but does not write: the channel is implied, and the signed channel
-# has no contact confirmation step.
-_IMPLIED_KEYS = frozenset({"channel", "confirmation_channel"})
 
 MESSAGES: dict[str, str] = {
     "xml_malformed": f"Документ не является корректным XML-заявлением в формате {NAMESPACE}.",
@@ -215,38 +211,6 @@ def verify_signed_application(
     )
 
 
-def build_application_xml(body: Mapping[str, Any], signed_at: datetime) -> bytes:
-    """The unsigned document for an application body (the JSON API's dict), in the format above.
-
-    The inverse of what `verify_signed_application` reads: signing tools and tests start here.
-    `None` values are left out; `channel` and `confirmation_channel` are implied, not written.
-    """
-    from lxml import etree
-
-    if signed_at.tzinfo is None:
-        raise ValueError("signed_at must be timezone-aware")
-    known = {name for name, _, _ in _FIELDS} | _IMPLIED_KEYS
-    unknown = sorted(set(body) - known)
-    if unknown:
-        raise ValueError(f"not an application field: {', '.join(unknown)}")
-    root = etree.Element(f"{{{NAMESPACE}}}{ROOT_TAG}", nsmap={None: NAMESPACE})
-    etree.SubElement(root, f"{{{NAMESPACE}}}{_SIGNED_AT}").text = signed_at.isoformat()
-    for name, _, children in _FIELDS:
-        value = body.get(name)
-        if value is None:
-            continue
-        element = etree.SubElement(root, f"{{{NAMESPACE}}}{name}")
-        if not children:
-            element.text = _text(value)
-            continue
-        if not isinstance(value, Mapping):
-            raise ValueError(f"{name} must be an object")
-        for child, _ in children:
-            if value.get(child) is not None:
-                etree.SubElement(element, f"{{{NAMESPACE}}}{child}").text = _text(value[child])
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
-
-
 def describe_signer(certificate: x509.Certificate) -> SignerInfo:
     """Serial, issuer CN and fingerprint: identifies the certificate without the holder's name or SNILS."""
     from cryptography.hazmat.primitives import hashes
@@ -259,10 +223,6 @@ def describe_signer(certificate: x509.Certificate) -> SignerInfo:
         sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(),
         not_valid_after=certificate.not_valid_after_utc,
     )
-
-
-def _text(value: Any) -> str:
-    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _tag(namespace: str, name: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from typing import Any
@@ -10,24 +9,9 @@ from typing import Any
 import pytest
 import requests
 
-from shared.core.identifiers import format_snils, snils_checksum
-from tests.e2e.conftest import LocalCloud
-from tests.e2e.test_pipeline import _new_taxpayer
+from tests.support.local_cloud import LocalCloud, new_taxpayer
 
 pytestmark = pytest.mark.xdist_group("e2e")
-
-
-def _fresh_snils() -> str:
-    digits = f"{random.randint(2_000_000, 999_999_999):09d}"
-    return format_snils(digits + f"{snils_checksum(digits):02d}")
-
-
-def _person_token(cloud: LocalCloud, sub: str, person: dict[str, Any] | None) -> str:
-    reply = requests.post(
-        f"{cloud.base_url}/_local/token", json={"sub": sub, "level": "confirmed", "person": person}, timeout=10
-    )
-    reply.raise_for_status()
-    return str(reply.json()["access_token"])
 
 
 def _wait_ready(cloud: LocalCloud, app_id: str, token: str) -> dict[str, Any]:
@@ -35,8 +19,8 @@ def _wait_ready(cloud: LocalCloud, app_id: str, token: str) -> dict[str, Any]:
 
 
 def _office_application(cloud: LocalCloud, operator: str) -> tuple[str, dict[str, Any]]:
-    body = _new_taxpayer(cloud)
-    body.update(snils=_fresh_snils(), channel="office")
+    body = new_taxpayer(cloud)
+    body["channel"] = "office"  # its SNILS is its own: nobody else claims it
     reply = cloud.call("POST", "/applications", operator, json=body)
     assert reply.status_code == 202, reply.text
     view = reply.json()
@@ -50,11 +34,11 @@ def test_office_application_reaches_its_citizen_by_snils(cloud: LocalCloud) -> N
     app_id, body = _office_application(cloud, operator)
     _wait_ready(cloud, app_id, operator)
 
-    stranger = _person_token(cloud, "e2e-stranger", {"snils": body["snils"], "trusted": False})
+    stranger = cloud.token("e2e-stranger", person={"snils": body["snils"], "trusted": False})
     assert cloud.call("GET", f"/applications/{app_id}", stranger).status_code == 404
     assert cloud.call("GET", "/applications", stranger).json()["items"] == []
 
-    citizen = _person_token(cloud, f"e2e-citizen-{app_id[:8]}", {"snils": body["snils"], "trusted": True})
+    citizen = cloud.token(f"e2e-citizen-{app_id[:8]}", person={"snils": body["snils"], "trusted": True})
     listed = cloud.call("GET", "/applications", citizen).json()["items"]
     assert [i["application_id"] for i in listed] == [app_id]
     view = cloud.call("GET", f"/applications/{app_id}", citizen).json()
@@ -76,7 +60,7 @@ def test_office_application_reaches_its_citizen_by_snils(cloud: LocalCloud) -> N
 def test_access_log_pages_and_is_only_mine(cloud: LocalCloud) -> None:
     operator = cloud.token("e2e-office-operator", roles=["operator"])
     app_id, body = _office_application(cloud, operator)
-    citizen = _person_token(cloud, f"e2e-pager-{app_id[:8]}", {"snils": body["snils"], "trusted": True})
+    citizen = cloud.token(f"e2e-pager-{app_id[:8]}", person={"snils": body["snils"], "trusted": True})
     for _ in range(3):
         assert cloud.call("GET", f"/applications/{app_id}", citizen).status_code == 200
     seen, token, pages = [], None, 0
@@ -118,7 +102,7 @@ def test_profile_change_needs_its_document_then_an_operator(cloud: LocalCloud) -
     operator = cloud.token("e2e-office-operator", roles=["operator"])
     app_id, body = _office_application(cloud, operator)
     _wait_ready(cloud, app_id, operator)
-    citizen = _person_token(cloud, f"e2e-mover-{app_id[:8]}", {"snils": body["snils"], "trusted": True})
+    citizen = cloud.token(f"e2e-mover-{app_id[:8]}", person={"snils": body["snils"], "trusted": True})
     assert cloud.call("GET", "/applications", citizen).status_code == 200  # claims the office application
 
     new_address = {"text": "г. Казань, ул. Баумана, д. 5, кв. 7", "fias_id": None}

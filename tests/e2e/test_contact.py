@@ -6,15 +6,15 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import CODE_TTL_SECONDS, LocalCloud
-from tests.e2e.test_pipeline import _new_taxpayer, unique_phone
+from tests.support.identifiers import fresh_phone
+from tests.support.local_cloud import CODE_TTL_SECONDS, LocalCloud, new_taxpayer
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
 
 def _submit(cloud: LocalCloud, sub: str) -> tuple[str, str, dict]:
     token = cloud.token(sub)
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     reply = cloud.call("POST", "/applications", token, json=body)
     assert reply.status_code == 202, reply.text
     return reply.json()["application_id"], token, body
@@ -57,7 +57,7 @@ def test_expired_code_needs_clarification_then_a_new_code_finishes_it(cloud: Loc
 def test_corrected_phone_gets_the_code(cloud: LocalCloud) -> None:
     app_id, token, body = _submit(cloud, "e2e-new-phone")
     cloud.latest_code(body["phone"])  # the first code went to the old phone
-    new_phone = unique_phone()
+    new_phone = fresh_phone()
     bad = cloud.call("PATCH", f"/applications/{app_id}/contacts", token, json={"phone": "+7 777 123 4567"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "phone_format"
     changed = cloud.call("PATCH", f"/applications/{app_id}/contacts", token, json={"phone": new_phone})

@@ -15,10 +15,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.e2e.conftest import LocalCloud
-from tests.e2e.test_pipeline import _new_taxpayer
 from tests.fakes import VALID_BODY
-from tests.unit.test_identifiers import _inn12
+from tests.support.identifiers import fresh_inn
+from tests.support.local_cloud import LocalCloud, new_taxpayer
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -48,7 +47,7 @@ def _submit(cloud: LocalCloud, partner: str, body: dict[str, Any], expected: lis
 
 def _unknown_taxpayer() -> dict[str, Any]:
     """Valid, but the FNS registry does not know the INN: rejected with reasons."""
-    return {**VALID_BODY, "inn": _inn12(f"78{uuid.uuid4().int % 10**8:08d}"), "phone": "+79160000000"}
+    return {**VALID_BODY, "inn": fresh_inn("78"), "phone": "+79160000000"}
 
 
 def _personal_values(body: dict[str, Any]) -> list[str]:
@@ -111,9 +110,9 @@ def test_local_info_names_each_partners_outcome_queue(cloud: LocalCloud) -> None
 
 def test_each_partner_receives_exactly_its_own_outcomes(cloud: LocalCloud) -> None:
     submitted = [
-        _submit(cloud, "partner-1", _new_taxpayer(cloud), ["in_progress", "ready"], times=2),
+        _submit(cloud, "partner-1", new_taxpayer(cloud), ["in_progress", "ready"], times=2),
         _submit(cloud, "partner-1", _unknown_taxpayer(), ["in_progress", "rejected"]),
-        _submit(cloud, "partner-2", _new_taxpayer(cloud), ["in_progress", "ready"]),
+        _submit(cloud, "partner-2", new_taxpayer(cloud), ["in_progress", "ready"]),
         _submit(cloud, "partner-2", _unknown_taxpayer(), ["in_progress", "rejected"]),
     ]
     seen = _collect(cloud, submitted)
@@ -158,7 +157,7 @@ def test_each_partner_receives_exactly_its_own_outcomes(cloud: LocalCloud) -> No
 
 def test_an_application_from_another_channel_reaches_no_partner(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-outcomes-portal")
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
     assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
     cloud.wait_for(app_id, token, {"ready"})

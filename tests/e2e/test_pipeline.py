@@ -10,40 +10,11 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalCloud
 from tests.fakes import VALID_BODY
-from tests.unit.test_identifiers import _inn12
+from tests.support.identifiers import fresh_inn, fresh_passport_number, fresh_phone
+from tests.support.local_cloud import LocalCloud, new_taxpayer
 
 pytestmark = pytest.mark.xdist_group("e2e")
-
-
-def unique_phone() -> str:
-    return f"+7916{uuid.uuid4().int % 10**7:07d}"
-
-
-def _new_taxpayer(cloud: LocalCloud, **overrides: object) -> dict:
-    """A taxpayer the simulator knows, with a fresh INN (tests don't share the INN lock) and a
-    fresh phone (each test reads its own codes from the outbox)."""
-    inn = _inn12(f"77{uuid.uuid4().int % 10**8:08d}")
-    passport_number = f"{uuid.uuid4().int % 10**6:06d}"  # a fresh passport too: the INN lookup matches on it
-    record = {
-        "inn": inn,
-        "last_name": "Соколова",
-        "first_name": "Ольга",
-        "middle_name": "Ивановна",
-        "birth_date": "1990-05-17",
-        "passport": {"series": "4509", "number": passport_number},
-        **overrides,
-    }
-    assert cloud.call("POST", "/_local/fns/taxpayers", json=record).status_code == 201
-    body = json.loads(json.dumps(VALID_BODY))
-    body.update(
-        inn=inn,
-        phone=unique_phone(),
-        full_name={"last": "Соколова", "first": "Ольга", "middle": "Ивановна"},
-        passport={**body["passport"], "number": passport_number},
-    )
-    return body
 
 
 def _items(cloud: LocalCloud) -> list[dict]:
@@ -60,7 +31,7 @@ def test_startup_and_local_routes(cloud: LocalCloud) -> None:
 
 def test_portal_application_becomes_ready(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-ready")
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     started = time.monotonic()
     reply = cloud.call("POST", "/applications", token, json=body, headers={"Idempotency-Key": "e2e-1"})
     assert reply.status_code == 202, reply.text
@@ -89,7 +60,7 @@ def test_portal_application_becomes_ready(cloud: LocalCloud) -> None:
 
 def test_unknown_inn_is_rejected_with_fix(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-rejected")
-    body = {**VALID_BODY, "inn": _inn12(f"78{uuid.uuid4().int % 10**8:08d}"), "phone": unique_phone()}
+    body = {**VALID_BODY, "inn": fresh_inn("78"), "phone": fresh_phone()}
     app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]  # INN not in the registry
     assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
     view = cloud.wait_for(app_id, token, {"rejected"})
@@ -100,7 +71,7 @@ def test_unknown_inn_is_rejected_with_fix(cloud: LocalCloud) -> None:
 
 def test_name_mismatch_needs_clarification(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-mismatch")
-    body = _new_taxpayer(cloud, last_name="Петрова")
+    body = new_taxpayer(cloud, last_name="Петрова")
     app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
     assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
     view = cloud.wait_for(app_id, token, {"needs_clarification"})
@@ -133,7 +104,7 @@ def test_auth_rules(cloud: LocalCloud) -> None:
 
 
 def test_partner_message_sent_twice_becomes_one_ready_application(cloud: LocalCloud) -> None:
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     message = json.dumps(
         {"partner_id": "bank-e2e", "request_id": str(uuid.uuid4()), "application": body}, ensure_ascii=False
     )
@@ -163,7 +134,7 @@ def test_malformed_partner_message_goes_to_dlq_with_reason(cloud: LocalCloud) ->
 
 def test_fns_outage_is_retried_until_it_recovers(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-faults")
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     assert cloud.call("POST", "/_local/fns/faults", json={"error_rate": 1.0, "latency_ms": 0}).status_code == 200
     try:
         app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
@@ -202,7 +173,7 @@ def test_prefill_from_the_identity_provider(cloud: LocalCloud) -> None:
 
 def test_no_inn_is_found_by_passport(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-no-inn")
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     inn = body.pop("inn")
     app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
     started = time.monotonic()
@@ -219,8 +190,8 @@ def test_no_inn_and_unknown_passport_needs_clarification(cloud: LocalCloud) -> N
     token = cloud.token("e2e-no-inn-unknown")
     body = {
         **VALID_BODY,
-        "phone": unique_phone(),
-        "passport": {**VALID_BODY["passport"], "number": f"{uuid.uuid4().int % 10**6:06d}"},
+        "phone": fresh_phone(),
+        "passport": {**VALID_BODY["passport"], "number": fresh_passport_number()},
     }
     body.pop("inn")
     app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
@@ -233,7 +204,7 @@ def test_sixteen_day_old_application_gets_a_support_ticket(cloud: LocalCloud) ->
     from datetime import UTC, datetime, timedelta
 
     token = cloud.token("e2e-deadline")
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]  # never confirmed
     cloud.latest_code(body["phone"])  # the workflow has written its last change: now it only waits
     sixteen_days_ago = (datetime.now(UTC) - timedelta(days=16)).isoformat().replace("+00:00", "Z")

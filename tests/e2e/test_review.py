@@ -7,15 +7,14 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalCloud
-from tests.e2e.test_pipeline import _new_taxpayer
+from tests.support.local_cloud import LocalCloud, new_taxpayer
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
 
 def _mismatched(cloud: LocalCloud, sub: str) -> tuple[str, str, dict]:
     token = cloud.token(sub)
-    body = _new_taxpayer(cloud, last_name="Новикова")  # the registry knows her maiden name
+    body = new_taxpayer(cloud, last_name="Новикова")  # the registry knows her maiden name
     app_id = cloud.call("POST", "/applications", token, json=body).json()["application_id"]
     assert cloud.confirm(app_id, token, body["phone"]).status_code == 200
     view = cloud.wait_for(app_id, token, {"needs_clarification"})

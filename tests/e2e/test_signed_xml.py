@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from localcloud.test_ca import issue_citizen, signed_application
-from tests.e2e.conftest import LocalCloud
-from tests.e2e.test_pipeline import _new_taxpayer
+from tests.support.local_cloud import LocalCloud, new_taxpayer
 
 pytestmark = pytest.mark.xdist_group("e2e")
 XML = {"Content-Type": "application/xml"}
@@ -22,7 +21,7 @@ def _post(cloud: LocalCloud, token: str, document: bytes) -> tuple[int, dict]:
 
 def test_signed_application_reaches_ready_without_a_contact_code(cloud: LocalCloud) -> None:
     token = cloud.token("e2e-signer-1")
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     body.pop("channel", None)
     status, view = _post(cloud, token, signed_application(body))
     assert status == 202, view
@@ -48,7 +47,7 @@ def test_signed_application_reaches_ready_without_a_contact_code(cloud: LocalClo
 )
 def test_refused_documents_say_why(cloud: LocalCloud, case: str, code: str) -> None:
     token = cloud.token("e2e-signer-2")
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     body.pop("channel", None)
     if case == "tampered":
         document = signed_application(body).replace(b"<last>", b"<last>X", 1)  # a name changed after signing
@@ -71,6 +70,6 @@ def test_refused_documents_say_why(cloud: LocalCloud, case: str, code: str) -> N
 
 def test_operators_do_not_sign_for_citizens(cloud: LocalCloud) -> None:
     operator = cloud.token("e2e-signer-operator", roles=["operator"])
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     status, problem = _post(cloud, operator, signed_application(body))
     assert status == 403 and problem["code"] == "forbidden"

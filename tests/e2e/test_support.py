@@ -5,15 +5,14 @@ working days without an answer."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalCloud
-from tests.e2e.test_pipeline import _new_taxpayer, unique_phone
+from tests.support.identifiers import fresh_phone
+from tests.support.local_cloud import LocalCloud, new_taxpayer
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -38,20 +37,10 @@ def _problem(reply: requests.Response, status: int, code: str) -> dict[str, Any]
     return dict(body)
 
 
-def _sent_to(cloud: LocalCloud, to: str, timeout: float = 10) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        texts = cloud.codes_sent_to(to)
-        if texts:
-            return texts
-        time.sleep(0.05)
-    raise AssertionError(f"nothing was sent to {to}")
-
-
 def test_citizen_opens_a_ticket_and_the_desk_answers(cloud: LocalCloud) -> None:
     citizen, stranger = cloud.token("e2e-support-citizen"), cloud.token("e2e-support-stranger")
     operator = cloud.token("e2e-support-operator", roles=["operator"])
-    phone = unique_phone()
+    phone = fresh_phone()
     reply = cloud.call(
         "POST",
         "/support/tickets",
@@ -98,8 +87,8 @@ def test_citizen_opens_a_ticket_and_the_desk_answers(cloud: LocalCloud) -> None:
     answered = cloud.call("PATCH", f"/operator/tickets/{ticket_id}", operator, json={"answer": answer})
     assert answered.status_code == 200 and answered.json()["status"] == "answered", answered.text
     assert answered.json()["notified"] is True
-    assert any(ticket["number"] in text for text in _sent_to(cloud, phone))  # SMS: an answer is there
-    assert any(answer in text for text in _sent_to(cloud, "sokolova@example.ru"))  # email: the answer itself
+    assert any(ticket["number"] in text for text in cloud.sent_to(phone))  # SMS: an answer is there
+    assert any(answer in text for text in cloud.sent_to("sokolova@example.ru"))  # email: the answer itself
 
     seen = cloud.call("GET", f"/support/tickets/{ticket_id}", citizen).json()
     assert seen["status"] == "answered" and seen["answered_at"]
@@ -123,10 +112,10 @@ def test_a_ticket_about_someone_elses_application_is_refused(cloud: LocalCloud) 
     """422 with a field code, not 404: the route exists and the body is what is wrong; the answer
     is the same whether the application is someone else's or does not exist (no existence leak)."""
     owner, other = cloud.token("e2e-support-owner"), cloud.token("e2e-support-other")
-    body = _new_taxpayer(cloud)
+    body = new_taxpayer(cloud)
     application_id = cloud.call("POST", "/applications", owner, json=body).json()["application_id"]
     for token, application in ((other, application_id), (owner, "00000000-0000-4000-8000-000000000000")):
-        reply = cloud.call("POST", "/support/tickets", token, json=_ticket(unique_phone(), application_id=application))
+        reply = cloud.call("POST", "/support/tickets", token, json=_ticket(fresh_phone(), application_id=application))
         problem = _problem(reply, 422, "validation_failed")
         assert [(e["field"], e["code"]) for e in problem["errors"]] == [("application_id", "application_not_found")]
     mine = cloud.call("POST", "/support/tickets", owner, json=_ticket(body["phone"], application_id=application_id))
@@ -135,7 +124,7 @@ def test_a_ticket_about_someone_elses_application_is_refused(cloud: LocalCloud) 
 
 def test_desk_routes_need_the_operator_role(cloud: LocalCloud) -> None:
     citizen = cloud.token("e2e-support-not-operator")
-    ticket_id = cloud.call("POST", "/support/tickets", citizen, json=_ticket(unique_phone())).json()["ticket_id"]
+    ticket_id = cloud.call("POST", "/support/tickets", citizen, json=_ticket(fresh_phone())).json()["ticket_id"]
     _problem(cloud.call("GET", "/operator/tickets", citizen), 403, "forbidden")
     _problem(cloud.call("GET", f"/operator/tickets/{ticket_id}", citizen), 403, "forbidden")
     _problem(
@@ -165,7 +154,7 @@ def test_field_errors_are_problem_json(cloud: LocalCloud) -> None:
 
 def test_ten_working_days_without_an_answer_file_a_complaint_once(cloud: LocalCloud) -> None:
     citizen = cloud.token("e2e-support-complaint")
-    ticket = cloud.call("POST", "/support/tickets", citizen, json=_ticket(unique_phone())).json()
+    ticket = cloud.call("POST", "/support/tickets", citizen, json=_ticket(fresh_phone())).json()
     ticket_id = ticket["ticket_id"]
     # The only way to age a ticket here: move its terms (and its place in the desk's index) into the past.
     past = datetime.now(UTC) - timedelta(days=1)

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from localcloud import swagger
-from tests.e2e.conftest import LocalCloud
+from tests.support.local_cloud import LocalCloud
 
 pytestmark = pytest.mark.xdist_group("e2e")
 

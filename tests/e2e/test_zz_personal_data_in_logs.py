@@ -18,9 +18,7 @@ import requests
 
 from localcloud.test_ca import signed_application
 from shared.core import identifiers
-from tests.e2e.conftest import LocalCloud
-from tests.e2e.test_citizen_data import _fresh_snils, _person_token
-from tests.e2e.test_pipeline import _new_taxpayer
+from tests.support.local_cloud import LocalCloud, new_taxpayer
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -31,24 +29,24 @@ DIGIT_RUNS = re.compile(r"(?<!\d)\d{11,12}(?!\d)")
 def _drive_every_path(cloud: LocalCloud) -> list[dict]:
     bodies = []
     citizen = cloud.token("e2e-logs-citizen")
-    portal = _new_taxpayer(cloud)
+    portal = new_taxpayer(cloud)
     app_id = cloud.call("POST", "/applications", citizen, json=portal).json()["application_id"]
     assert cloud.confirm(app_id, citizen, portal["phone"]).status_code == 200
     cloud.wait_for(app_id, citizen, {"ready"})
     bodies.append(portal)
 
     operator = cloud.token("e2e-logs-operator", roles=["operator"])
-    office = {**_new_taxpayer(cloud), "snils": _fresh_snils(), "channel": "office"}
+    office = {**new_taxpayer(cloud), "channel": "office"}
     office_id = cloud.call("POST", "/applications", operator, json=office).json()["application_id"]
     cloud.wait_for(office_id, operator, {"ready"})
     bodies.append(office)
-    owner = _person_token(cloud, "e2e-logs-office-citizen", {"snils": office["snils"], "trusted": True})
+    owner = cloud.token("e2e-logs-office-citizen", person={"snils": office["snils"], "trusted": True})
     assert cloud.call("GET", "/applications", owner).status_code == 200
     change = {"changes": {"birth_date": "1990-05-18"}}
     assert cloud.call("POST", "/profile/change-requests", owner, json=change).status_code == 201
 
     signer = cloud.token("e2e-logs-signer")
-    signed = _new_taxpayer(cloud)
+    signed = new_taxpayer(cloud)
     signed.pop("channel", None)
     reply = cloud.call(
         "POST",
@@ -60,11 +58,11 @@ def _drive_every_path(cloud: LocalCloud) -> list[dict]:
     assert reply.status_code == 202, reply.text
     bodies.append(signed)
 
-    partner = _new_taxpayer(cloud)
+    partner = new_taxpayer(cloud)
     message = {"partner_id": "partner-1", "request_id": f"logs-{uuid.uuid4()}", "application": partner}
     cloud.aws("sqs").send_message(QueueUrl=cloud.info["intake_queue_url"], MessageBody=json.dumps(message))
     bodies.append(partner)
-    bad = {**_new_taxpayer(cloud), "inn": partner["inn"][:-1] + str((int(partner["inn"][-1]) + 1) % 10)}
+    bad = {**new_taxpayer(cloud), "inn": partner["inn"][:-1] + str((int(partner["inn"][-1]) + 1) % 10)}
     assert cloud.call("POST", "/applications", citizen, json=bad).status_code == 422  # a typo is logged as a code
 
     ticket = {

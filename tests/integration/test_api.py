@@ -10,6 +10,7 @@ import pytest
 from functions.submit_application.handler import handler
 from tests.fakes import VALID_BODY
 from tests.integration.conftest import Cloud, Context, api_event
+from tests.support.identifiers import inn12
 
 
 def call(event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
@@ -123,10 +124,8 @@ def test_operator_submits_office_application(cloud: Cloud) -> None:
 
 
 def test_pagination_token(cloud: Cloud) -> None:
-    from tests.unit.test_identifiers import _inn12
-
     for n in range(3):
-        assert post({**VALID_BODY, "inn": _inn12(f"77000000{n:02d}")})[0] == 202
+        assert post({**VALID_BODY, "inn": inn12(f"77000000{n:02d}")})[0] == 202
     _, first, _ = call(api_event("GET", "/applications", query={"limit": "2"}))
     assert len(first["items"]) == 2 and first["next_token"]
     _, second, _ = call(api_event("GET", "/applications", query={"limit": "2", "next_token": first["next_token"]}))

@@ -10,7 +10,7 @@ import pytest
 from functions.submit_application import intake
 from tests.fakes import VALID_BODY
 from tests.integration.conftest import REGION, Cloud, Context, sqs_event
-from tests.unit.test_identifiers import _inn12
+from tests.support.identifiers import inn12
 
 
 def message(request_id: str = "r-1", **application: object) -> str:
@@ -70,6 +70,6 @@ def test_transient_fault_fails_only_that_record(cloud: Cloud, monkeypatch: pytes
         return real(*args, **kwargs)
 
     monkeypatch.setattr(intake, "submit", flaky)
-    result = intake.handler(sqs_event(message("r-a"), message("r-b", inn=_inn12("7727000000"))), Context())
+    result = intake.handler(sqs_event(message("r-a"), message("r-b", inn=inn12("7727000000"))), Context())
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
     assert dlq(cloud) == []

@@ -16,13 +16,14 @@ from functions.publish_events import handler as publisher
 from localcloud.moto_patches import _event_patches
 from shared.adapters.dynamodb.applications import DynamoApplicationRepository
 from shared.applications.lifecycle import advance
-from shared.applications.models import Application, Channel, Stage, Status
-from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.applications.models import Application, Stage, Status
+from shared.applications.submission import SubmissionDeps, submit
 from shared.core.errors import DuplicatePartnerRequest
 from shared.events.status_changed import DETAIL_TYPE, EVENT_SOURCE
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 from tests.integration.conftest import REGION, Cloud, Context
-from tests.unit.test_identifiers import _inn12
+from tests.support.data import partner as partner_origin
+from tests.support.identifiers import inn12
 
 BUS = "applications"
 PARTNERS = ("bank-1", "bank-2")
@@ -38,13 +39,8 @@ class Events:
     read: int = 0  # stream records already handed to the handler
 
     def submit(self, partner: str, request_id: str, **body: Any) -> Application:
-        origin = Origin(
-            allowed_channels=frozenset({Channel.PARTNER}),
-            default_channel=Channel.PARTNER,
-            partner_id=partner,
-            request_id=request_id,
-        )
         deps = SubmissionDeps(self.repo, FakeHasher(), FakeWorkflow(), self.clock)
+        origin = partner_origin(partner, request_id)
         return submit({**VALID_BODY, **body, "channel": "partner"}, origin, deps, request_id).application
 
     def stream_event(self) -> dict[str, Any]:
@@ -103,7 +99,7 @@ def events(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[Events]:
 
 def test_each_partner_receives_its_own_outcomes_as_the_detail(events: Events) -> None:
     mine = events.submit("bank-1", "r-1")
-    theirs = events.submit("bank-2", "r-1", inn=_inn12("7727000000"))
+    theirs = events.submit("bank-2", "r-1", inn=inn12("7727000000"))
     with pytest.raises(DuplicatePartnerRequest):  # a resent message: the transaction is cancelled
         events.repo.create(
             mine.model_copy(update={"application_id": "another-id"}),

@@ -17,13 +17,8 @@ from shared import wiring
 from shared.core import config
 from tests.fakes import VALID_BODY, FixedClock
 from tests.integration.conftest import REGION, Cloud, Context, api_event
+from tests.support.data import TICKET
 
-TICKET: dict[str, Any] = {
-    "inn": "500100732259",
-    "full_name": {"last": "Иванов", "first": "Иван", "middle": "Иванович"},
-    "phone": "8 (912) 345-67-89",
-    "description": "Не приходит код подтверждения на телефон уже второй день.",
-}
 OPERATOR = {"sub": "op-1", "roles": "operator"}
 
 

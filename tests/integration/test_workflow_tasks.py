@@ -22,6 +22,7 @@ from shared.core import config
 from shared.core.errors import ConcurrentUpdate, FnsUnavailable
 from tests.fakes import VALID_BODY
 from tests.integration.conftest import Cloud, Context, api_event
+from tests.support.identifiers import inn12
 
 REGISTRY = {
     "500100732259": {
@@ -102,9 +103,7 @@ def test_match_activates_to_ready(fns: type[_Registry]) -> None:
 
 
 def test_unknown_inn_rejected_then_new_application_allowed(fns: type[_Registry]) -> None:
-    from tests.unit.test_identifiers import _inn12
-
-    inn = _inn12("7700000077")
+    inn = inn12("7700000077")
     app_id = submitted({**VALID_BODY, "inn": inn})
     assert verify(task(app_id), Context()) == {"outcome": "not_found"}
     shown = view(app_id)

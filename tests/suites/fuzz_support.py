@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -39,7 +38,7 @@ from typing import Any
 import requests
 
 from localcloud.process import running, wait_healthy
-from tests.unit.test_identifiers import _inn12
+from tests.support.local_cloud import LocalCloud, application_body, register_taxpayer
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -120,12 +119,9 @@ class Callers:
             if cached and time.monotonic() - cached[0] < TOKEN_REFRESH_SECONDS:
                 return cached[1]
             if role == "operator":
-                request: dict[str, Any] = {"sub": self.operator_sub, "level": "confirmed", "roles": ["operator"]}
+                token = self._cloud.token(self.operator_sub, roles=["operator"])
             else:
-                request = {"sub": self.citizen_sub, "level": "confirmed", "roles": [], "person": PERSON}
-            reply = requests.post(f"{self.base_url}/_local/token", json=request, timeout=10)
-            reply.raise_for_status()
-            token = str(reply.json()["access_token"])
+                token = self._cloud.token(self.citizen_sub, person=PERSON)
             self._tokens[role] = (time.monotonic(), token)
             return token
 
@@ -135,42 +131,18 @@ class Callers:
 
     # -- seeding: real resources for the id routes -------------------------------------------
 
+    @property
+    def _cloud(self) -> LocalCloud:
+        return LocalCloud(self.base_url)
+
     def _call(self, method: str, path: str, role: str = "citizen", **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token(role)}", **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.base_url}{path}", headers=headers, timeout=30, **kwargs)
+        return self._cloud.call(method, path, self.token(role), **kwargs)
 
     def _application_body(self) -> dict[str, Any]:
-        inn = _inn12(f"77{uuid.uuid4().int % 10**8:08d}")
-        number = f"{uuid.uuid4().int % 10**6:06d}"
-        taxpayer: dict[str, Any] = {
-            "inn": inn,
-            "last_name": "Соколова",
-            "first_name": "Ольга",
-            "middle_name": "Ивановна",
-            "birth_date": "1990-05-17",
-            "passport": {"series": "4509", "number": number},
-        }
-        reply = requests.post(f"{self.base_url}/_local/fns/taxpayers", json=taxpayer, timeout=10)
-        assert reply.status_code == 201, reply.text
-        return {
-            **PERSON,
-            "inn": inn,
-            "phone": f"+7916{uuid.uuid4().int % 10**7:07d}",
-            "passport": {"series": "4509", "number": number, "issued_on": "2015-06-01", "division_code": "770-001"},
-            "workplace": None,
-            "channel": "portal",
-        }
-
-    def _code_for(self, phone: str, timeout: float = 15) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            messages = requests.get(f"{self.base_url}/_local/outbox", timeout=10).json()["messages"]
-            texts = [m["text"] for m in messages if m["to"] == phone]
-            found = re.search(r"\b(\d{6})\b", texts[-1]) if texts else None
-            if found:
-                return found.group(1)
-            time.sleep(0.1)
-        raise AssertionError(f"no code was sent to {phone}")
+        """An application of the fuzzing citizen (PERSON, a phone of its own), its taxpayer registered."""
+        body = application_body(**{k: v for k, v in PERSON.items() if k != "phone"})
+        register_taxpayer(self._cloud, body)
+        return body
 
     def seed(self) -> None:
         """An application taken to `ready` (so profile changes are possible), a second one of
@@ -179,7 +151,7 @@ class Callers:
         reply = self._call("POST", "/applications", json=body)
         assert reply.status_code == 202, reply.text
         ready_id = reply.json()["application_id"]
-        code = self._code_for(body["phone"])
+        code = self._cloud.latest_code(body["phone"], timeout=15)
         assert self._call("POST", f"/applications/{ready_id}/confirmation", json={"code": code}).status_code == 200
         deadline = time.monotonic() + 60
         while self._call("GET", f"/applications/{ready_id}").json().get("status") != "ready":

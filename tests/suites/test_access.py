@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 
 from infra.routes import APPLICATION_ROUTES, PROFILE_ROUTES, SUPPORT_ROUTES
-from tests.e2e.conftest import LocalCloud
-from tests.suites.conftest import application_body, register_taxpayer, report
+from tests.support.local_cloud import LocalCloud, application_body, register_taxpayer
+from tests.support.suites import report
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -116,22 +116,18 @@ class World:
         return self.cloud.call(method, target, token, **kw)
 
 
-def _token(cloud: LocalCloud, sub: str, level: str = "confirmed", roles: list[str] | None = None) -> str:
-    return cloud.token(sub, level=level, roles=roles)
-
-
 @pytest.fixture(scope="module")
 def world(cloud: LocalCloud) -> Iterator[World]:
     run = uuid.uuid4().hex[:8]
     a_sub, b_sub = f"suite-access-a-{run}", f"suite-access-b-{run}"
     world = World(
         cloud=cloud,
-        a=_token(cloud, a_sub),
-        b=_token(cloud, b_sub),
+        a=cloud.token(a_sub),
+        b=cloud.token(b_sub),
         a_sub=a_sub,
         b_sub=b_sub,
-        operator=_token(cloud, f"suite-access-operator-{run}", roles=["operator"]),
-        unconfirmed=_token(cloud, f"suite-access-standard-{run}", level="standard"),
+        operator=cloud.token(f"suite-access-operator-{run}", roles=["operator"]),
+        unconfirmed=cloud.token(f"suite-access-standard-{run}", level="standard"),
     )
     # A's application that reaches `ready` (a change request needs an active cabinet) ...
     body = application_body()

@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LocalCloud
-from tests.suites.conftest import application_body, report, run_id, scale, scan, wait_until
+from tests.support.local_cloud import LocalCloud, application_body, scan, wait_until
+from tests.support.suites import report, run_id, scale
 
 pytestmark = pytest.mark.xdist_group("e2e")
 

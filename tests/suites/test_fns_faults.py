@@ -33,17 +33,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LocalCloud
-from tests.suites.conftest import (
-    application_body,
-    get_items,
-    register_taxpayer,
-    report,
-    run_id,
-    scale,
-    scan,
-    wait_until,
-)
+from tests.support.local_cloud import LocalCloud, application_body, get_items, register_taxpayer, scan, wait_until
+from tests.support.suites import report, run_id, scale
 
 pytestmark = pytest.mark.xdist_group("e2e")
 

@@ -25,7 +25,7 @@ from tests.fakes import (
     FixedClock,
     InMemoryRepository,
 )
-from tests.unit.test_workflow_steps import CITIZEN
+from tests.support.data import CITIZEN
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from shared.applications.submission import SubmissionDeps, submit
 from shared.support.deadlines import DeadlineDeps, sweep
 from shared.support.tickets import open_deadline_ticket
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository, InMemoryTickets
-from tests.unit.test_identifiers import _inn12
-from tests.unit.test_workflow_steps import CITIZEN
+from tests.support.data import CITIZEN
+from tests.support.identifiers import inn12
 
 
 def test_only_applications_older_than_15_days_get_a_ticket_once() -> None:
@@ -15,7 +15,7 @@ def test_only_applications_older_than_15_days_get_a_ticket_once() -> None:
     deps = SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock)
     old = submit(dict(VALID_BODY), CITIZEN, deps, "c").application
     clock.at += timedelta(days=14)
-    recent = submit({**VALID_BODY, "inn": _inn12("7700000011")}, CITIZEN, deps, "c").application
+    recent = submit({**VALID_BODY, "inn": inn12("7700000011")}, CITIZEN, deps, "c").application
     clock.at += timedelta(days=1, minutes=1)
     tickets = InMemoryTickets()
     sweeper = DeadlineDeps(repo=repo, tickets=tickets, clock=clock)

@@ -6,7 +6,7 @@ from shared.applications.eta import MIN_SAMPLES, add_working_days, expected_read
 from shared.applications.models import Application, Stage, Status
 from shared.applications.submission import SubmissionDeps, submit
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
-from tests.unit.test_workflow_steps import CITIZEN
+from tests.support.data import CITIZEN
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday
 

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from shared.adapters.dynamodb.applications import _app_attrs
-from shared.applications.models import Application, Channel, RejectionReason, Stage, Status
+from shared.applications.models import Application, RejectionReason, Stage, Status
 from shared.applications.submission import Origin, SubmissionDeps, submit
 from shared.events.status_changed import (
     SCHEMA_VERSION,
@@ -25,16 +25,12 @@ from shared.events.status_changed import (
     status_change,
 )
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
+from tests.support.data import CITIZEN, partner
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs/schemas/application-status-changed.v1.json").read_text()
 )
-PARTNER = Origin(
-    allowed_channels=frozenset({Channel.PARTNER}),
-    default_channel=Channel.PARTNER,
-    partner_id="bank-1",
-    request_id="req-42",
-)
+PARTNER = partner("bank-1", "req-42")
 PERSONAL = ("500100732259", "11223344595", "112-233-445 95", "123456", "Иванов", "9123456789", "ivanov@example.ru")
 
 
@@ -119,8 +115,7 @@ def test_a_removed_application_makes_no_event() -> None:
 
 
 def test_other_channels_publish_without_a_partner() -> None:
-    citizen = Origin(allowed_channels=frozenset({Channel.PORTAL}), default_channel=Channel.PORTAL, owner_sub="u1")
-    event = status_change(_change(_application(citizen)))
+    event = status_change(_change(_application(CITIZEN)))
     assert event is not None and event.partner_id is None and event.request_id is None
 
 
@@ -176,11 +171,10 @@ def test_a_broken_item_is_unpublishable_not_a_crash() -> None:
 def test_built_events_validate_against_the_committed_schema() -> None:
     app = _application()
     reason = RejectionReason(code="inn_not_found", message="ИНН не найден.", fix="Проверьте ИНН.")
-    citizen = Origin(allowed_channels=frozenset({Channel.PORTAL}), default_channel=Channel.PORTAL, owner_sub="u1")
     for event in (
         status_change(_change(app)),
         status_change(_change(_rejected(app, reason), app)),
-        status_change(_change(_application(citizen))),
+        status_change(_change(_application(CITIZEN))),
     ):
         assert event is not None
         jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(

@@ -112,7 +112,10 @@ def test_page_limit_is_ascii_digits_or_the_default(module: str, raw: str, limit:
 
     handler = importlib.import_module(f"functions.{module}.handler")
     handler.app.current_event = APIGatewayProxyEvent({"queryStringParameters": {"limit": raw}})
-    assert handler._limit() == limit
+    try:
+        assert handler._limit() == limit
+    finally:  # `resolve` keeps the event on the resolver's class: left here, this one would shadow it for good
+        del handler.app.current_event
 
 
 @pytest.mark.parametrize("size", [True, 1.0, "12"])

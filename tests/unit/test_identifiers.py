@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.core import identifiers
+from tests.support.identifiers import inn12
 
 
 @pytest.mark.parametrize(
@@ -28,19 +29,10 @@ def test_inn_10_digits_valid_for_organisations() -> None:
     assert identifiers.inn_error("7707083893", person=False) is None
 
 
-def _inn12(d10: str) -> str:
-    w11 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    d11 = sum(int(d) * w for d, w in zip(d10, w11, strict=True)) % 11 % 10
-    w12 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    first11 = d10 + str(d11)
-    d12 = sum(int(d) * w for d, w in zip(first11, w12, strict=True)) % 11 % 10
-    return first11 + str(d12)
-
-
 @given(st.from_regex(r"\A(0[1-9]|[1-9][0-9])[0-9]{8}\Z"))
 def test_inn_checksum_property(prefix: str) -> None:
     """Any 10 digits with a non-zero region complete to exactly one valid 12-digit INN."""
-    valid = _inn12(prefix)
+    valid = inn12(prefix)
     assert identifiers.inn_error(valid) is None
     for wrong in "0123456789":
         if wrong != valid[-1]:
@@ -48,7 +40,7 @@ def test_inn_checksum_property(prefix: str) -> None:
 
 
 def test_unknown_region_is_a_warning_not_an_error() -> None:
-    inn = _inn12("9700000001")
+    inn = inn12("9700000001")
     assert identifiers.inn_error(inn) is None
     assert not identifiers.inn_region_known(inn)
     assert identifiers.inn_region_known("500100732259")

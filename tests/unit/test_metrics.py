@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 
 from shared.applications.lifecycle import advance
-from shared.applications.models import Channel, Stage, Status
-from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.applications.models import Stage, Status
+from shared.applications.submission import SubmissionDeps, submit
 from shared.core import metrics
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
+from tests.support.data import partner
 
-PARTNER = Origin(
-    allowed_channels=frozenset({Channel.PARTNER}), default_channel=Channel.PARTNER, partner_id="p", request_id="r"
-)
+PARTNER = partner("p", "r")
 
 
 def _emitted(out: str) -> list[dict]:

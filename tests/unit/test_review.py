@@ -28,7 +28,7 @@ from tests.fakes import (
     FixedClock,
     InMemoryRepository,
 )
-from tests.unit.test_workflow_steps import CITIZEN, RECORD
+from tests.support.data import CITIZEN, RECORD
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 
 from localcloud import test_ca
+from localcloud.signed_xml_builder import build_application_xml
 from shared.applications.validation import parse_application
 from shared.signed_xml.channel import (
     DS_NAMESPACE,
@@ -25,7 +26,6 @@ from shared.signed_xml.channel import (
     MESSAGES,
     NAMESPACE,
     SignedXmlError,
-    build_application_xml,
     verify_signed_application,
 )
 from tests.fakes import VALID_BODY

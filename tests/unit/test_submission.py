@@ -6,6 +6,7 @@ from shared.applications.models import Channel, Status
 from shared.applications.submission import Origin, SubmissionDeps, submit
 from shared.core.errors import DuplicateApplication, InvalidApplication
 from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
+from tests.support.data import partner
 
 
 def citizen(sub: str) -> Origin:
@@ -14,12 +15,7 @@ def citizen(sub: str) -> Origin:
     )
 
 
-PARTNER = Origin(
-    allowed_channels=frozenset({Channel.PARTNER}),
-    default_channel=Channel.PARTNER,
-    partner_id="bank-1",
-    request_id="r-1",
-)
+PARTNER = partner("bank-1", "r-1")
 
 
 @pytest.fixture

@@ -37,15 +37,9 @@ from tests.fakes import (
     InMemoryRepository,
     InMemoryTickets,
 )
-from tests.unit.test_workflow_steps import CITIZEN
+from tests.support.data import CITIZEN, TICKET
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-TICKET: dict = {
-    "inn": "500100732259",
-    "full_name": {"last": "Иванов", "first": "Иван", "middle": "Иванович"},
-    "phone": "8 (912) 345-67-89",
-    "description": "Не приходит код подтверждения на телефон уже второй день.",
-}
 
 
 def deps(notifier: FakeNotifier | None = None) -> TicketDeps:

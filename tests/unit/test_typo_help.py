@@ -5,12 +5,12 @@ from hypothesis import strategies as st
 
 from shared.applications.typo_help import MAX_SUGGESTIONS, inn_suggestions, suggestions
 from shared.core import identifiers
-from tests.unit.test_identifiers import _inn12
+from tests.support.identifiers import inn12
 
 
 @given(st.from_regex(r"\A(0[1-9]|[1-9][0-9])[0-9]{8}\Z"), st.integers(0, 11), st.integers(1, 9))
 def test_a_single_typo_is_among_the_suggestions_or_none_are_given(prefix: str, position: int, shift: int) -> None:
-    valid = _inn12(prefix)
+    valid = inn12(prefix)
     typo = valid[:position] + str((int(valid[position]) + shift) % 10) + valid[position + 1 :]
     if identifiers.inn_error(typo) != "inn_checksum":
         return  # the typo made another valid number (or hit the region): nothing to suggest

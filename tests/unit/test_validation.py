@@ -8,6 +8,7 @@ import pytest
 from shared.applications.validation import parse_application
 from shared.core.errors import InvalidApplication
 from tests.fakes import VALID_BODY
+from tests.support.identifiers import inn12
 
 TODAY = date(2026, 11, 27)
 
@@ -109,9 +110,7 @@ def test_inn_may_be_omitted_to_be_found_by_passport() -> None:
 
 
 def test_unknown_region_warns() -> None:
-    from tests.unit.test_identifiers import _inn12
-
-    _, warnings = parse_application(body(inn=_inn12("9700000001")), today=TODAY)
+    _, warnings = parse_application(body(inn=inn12("9700000001")), today=TODAY)
     assert [w.code for w in warnings] == ["inn_region_unknown"]
 
 

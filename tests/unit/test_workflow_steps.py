@@ -5,23 +5,13 @@ from datetime import date
 import pytest
 
 from shared.applications.lifecycle import advance
-from shared.applications.models import Channel, Stage, Status
+from shared.applications.models import Stage, Status
 from shared.applications.ports import FnsRecord
-from shared.applications.submission import Origin, SubmissionDeps, submit
+from shared.applications.submission import SubmissionDeps, submit
 from shared.core.errors import ConcurrentUpdate, FnsUnavailable
 from shared.verification.steps import StepDeps, activate, clerk_form, record_failure, verify
 from tests.fakes import VALID_BODY, FakeFns, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
-
-RECORD = FnsRecord(
-    inn="500100732259",
-    last_name="ИВАНОВ",
-    first_name="иван ",
-    middle_name="Иванович",
-    birth_date=date(1990, 5, 17),
-    passport_series="4509",
-    passport_number="123456",
-)
-CITIZEN = Origin(allowed_channels=frozenset({Channel.PORTAL}), default_channel=Channel.PORTAL, owner_sub="u1")
+from tests.support.data import CITIZEN, RECORD
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""The identity provider's userinfo endpoint behind the IdentityProvider port.
+"""A client of the identity provider's userinfo endpoint: the citizen's record for prefill and for
+claiming office applications by SNILS (`person()`; no port stands in front of it).
 
 Called with the citizen's own bearer token, so the provider answers only about that citizen.
-Standard library only; a fault is a 502 to the caller, who can still fill the form by hand.
+Standard library only; a fault raises `IdentityProviderUnavailable`, which prefill answers with a 502
+(the citizen can still fill the form by hand) and the claim step skips until the next list.
 """
 
 from __future__ import annotations
