@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.applications.ports import ApplicationRepository, KeyedHasher
+from shared.applications.ports import Claims
 from shared.core import identifiers
+from shared.core.ports import KeyedHasher
 from shared.journal.access import AccessAction, AccessJournal, Accessor, ActorRole, entries, pending_subject
 
 
@@ -27,7 +28,7 @@ def snils_lookup_key(hasher: KeyedHasher, snils: str) -> str | None:
 
 @dataclass
 class ClaimDeps:
-    repo: ApplicationRepository
+    repo: Claims
     hasher: KeyedHasher
     journal: AccessJournal
 

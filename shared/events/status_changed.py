@@ -1,11 +1,12 @@
 """`ApplicationStatusChanged`: the event every status change of an application publishes.
 
 Events are built from the applications table's change stream, not by the writers: a status change
-is one TransactWriteItems (shared.adapters.dynamodb.applications), and DynamoDB Streams carries every committed
-write, so a change that is stored is published even if its writer crashes right after the write
-(no dual write, no outbox table). The stream also carries writes that are not status changes
-(history lines, codes, locks, a META write that only moves the stage); only an application's META
-item that is new or whose `status` differs from its old image makes an event.
+is one TransactWriteItems, and DynamoDB Streams carries every committed write, so a change that
+is stored is published even if its writer crashes right after the write (no dual write, no outbox
+table). The stream also carries writes that are not status changes (history lines, codes, locks,
+a write that only moves the stage): the stream's reader passes on the changes of application items
+only (shared.adapters.dynamodb.stream), and of those only an item that is new or whose `status`
+differs from its old image makes an event.
 
 The event's `detail` is the partner outcome message of DESIGN.md, delivered as is to the partner's
 queue (docs/events.md, docs/schemas/application-status-changed.v1.json). It carries identifiers,
@@ -93,8 +94,6 @@ class Unpublishable(ValueError):
 def status_change(change: StreamChange) -> ApplicationStatusChanged | None:
     """The event for a stream record, or None when the record is not an application's status change."""
     if change.event_name not in ("INSERT", "MODIFY"):
-        return None
-    if change.keys.get("sk") != "META" or not str(change.keys.get("pk", "")).startswith("APP#"):
         return None
     new = change.new_image or {}
     old = change.old_image or {}

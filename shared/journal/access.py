@@ -17,6 +17,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from shared.core.paging import Page
+
 RETENTION = timedelta(days=3 * 365)
 
 
@@ -83,17 +85,11 @@ class AccessEntry(BaseModel):
         }
 
 
-@dataclass(frozen=True)
-class JournalPage:
-    items: list[AccessEntry]
-    next_token: str | None
-
-
 class AccessJournal(Protocol):
     def record(self, entries: Sequence[AccessEntry]) -> None:
         """Append entries (all land or the call raises: an access without its record is a fault)."""
 
-    def list(self, subject_sub: str, limit: int, next_token: str | None) -> JournalPage:
+    def list(self, subject_sub: str, limit: int, next_token: str | None) -> Page[AccessEntry]:
         """A citizen's entries, newest first."""
 
     def reassign(self, from_subject: str, to_subject: str) -> int:

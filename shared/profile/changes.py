@@ -21,10 +21,12 @@ from pydantic_core import PydanticCustomError
 
 from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Address, Application, FieldError, FullName, Status, date_text
-from shared.applications.ports import ApplicationRepository, Clock, DocumentStore
+from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core import identifiers
 from shared.core.errors import ConcurrentUpdate, DomainError, InvalidApplication
 from shared.core.messages import field_message
+from shared.core.paging import Page
+from shared.core.ports import Clock, DocumentStore
 from shared.review.decisions import UPLOAD_URL_SECONDS, DocumentRequest, parse_document_request
 
 VERIFICATION_WORKING_DAYS = 5
@@ -141,18 +143,18 @@ class ChangeRequestStore(Protocol):
     def save(self, request: ChangeRequest, expected_version: int) -> None:
         """Write if the stored version is still `expected_version` (else ConcurrentUpdate)."""
 
-    def list_by_owner(
-        self, owner_sub: str, limit: int, next_token: str | None
-    ) -> tuple[list[ChangeRequest], str | None]: ...
+    def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> Page[ChangeRequest]:
+        """A citizen's requests, newest first."""
 
-    def list_by_status(self, status: str, limit: int, next_token: str | None) -> tuple[list[ChangeRequest], str | None]:
+    def list_by_status(self, status: str, limit: int, next_token: str | None) -> Page[ChangeRequest]:
         """Oldest first: the operators' queue."""
 
 
 @dataclass
 class ChangeDeps:
     store: ChangeRequestStore
-    applications: ApplicationRepository
+    applications: ApplicationStore
+    stats: StageStatistics
     documents: DocumentStore
     clock: Clock
     new_id: Callable[[], str] = field(default_factory=lambda: lambda: str(uuid.uuid4()))
@@ -353,6 +355,7 @@ def _apply(deps: ChangeDeps, request: ChangeRequest, operator_id: str, now: date
         body = current.body.model_copy(update=new_values)
         return advance(
             deps.applications,
+            deps.stats,
             current,
             now=now,
             status=current.status,

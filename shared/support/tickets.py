@@ -25,11 +25,13 @@ from pydantic_core import PydanticCustomError
 
 from shared.applications.eta import add_working_days
 from shared.applications.models import Application, FieldError, FullName
-from shared.applications.ports import ApplicationRepository, Clock, DocumentStore, KeyedHasher, Notifier
+from shared.applications.ports import ApplicationStore
 from shared.applications.typo_help import inn_suggestions
 from shared.core import identifiers
 from shared.core.errors import ConcurrentUpdate, DomainError, InvalidApplication
 from shared.core.messages import TICKET_STATUS_LABELS, field_message
+from shared.core.paging import Page
+from shared.core.ports import Clock, DocumentStore, KeyedHasher, Notifier
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")  # no daylight saving since 2014
 FORM_ANSWER_TARGET = timedelta(hours=12)
@@ -143,12 +145,6 @@ class TicketMessage(BaseModel):
     text: str
 
 
-@dataclass(frozen=True)
-class TicketPage:
-    items: list[Ticket]
-    next_token: str | None
-
-
 class TicketRepository(Protocol):
     def next_number(self, counter: str) -> int:
         """The next number of a counter (`tickets`, `complaints`); numbers are never reused."""
@@ -171,12 +167,12 @@ class TicketRepository(Protocol):
         """Write a change (and its messages, and the complaint record) if the stored version is still
         `expected_version`; else ConcurrentUpdate and nothing is written."""
 
-    def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> TicketPage:
+    def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> Page[Ticket]:
         """A citizen's tickets, newest first."""
 
     def list_by_status(
         self, statuses: Sequence[TicketStatus], limit: int, next_token: str | None, due_before: datetime | None = None
-    ) -> TicketPage:
+    ) -> Page[Ticket]:
         """Tickets in these statuses (one status after another), earliest answer target first;
         with `due_before`, only those whose target is earlier."""
 
@@ -184,7 +180,7 @@ class TicketRepository(Protocol):
 @dataclass
 class TicketDeps:
     tickets: TicketRepository
-    applications: ApplicationRepository
+    applications: ApplicationStore
     hasher: KeyedHasher
     notifier: Notifier
     store: DocumentStore

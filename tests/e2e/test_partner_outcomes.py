@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.conftest import LocalCloud
 from tests.e2e.test_pipeline import _new_taxpayer
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 from tests.unit.test_identifiers import _inn12
 
 pytestmark = pytest.mark.xdist_group("e2e")

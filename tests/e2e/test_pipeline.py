@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import LocalCloud
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 from tests.unit.test_identifiers import _inn12
 
 pytestmark = pytest.mark.xdist_group("e2e")

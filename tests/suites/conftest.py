@@ -29,7 +29,7 @@ import pytest
 
 from tests.e2e import conftest as _e2e
 from tests.e2e.conftest import LocalCloud
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 from tests.unit.test_identifiers import _inn12
 
 SUITES = Path(__file__).resolve().parent

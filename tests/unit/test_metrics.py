@@ -11,7 +11,14 @@ from shared.applications.lifecycle import advance
 from shared.applications.models import Channel, Stage, Status
 from shared.applications.submission import Origin, SubmissionDeps, submit
 from shared.core import metrics
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
+from tests.support.fakes import (
+    VALID_BODY,
+    FakeHasher,
+    FakeWorkflow,
+    FixedClock,
+    InMemoryApplications,
+    InMemoryStageStatistics,
+)
 
 PARTNER = Origin(
     allowed_channels=frozenset({Channel.PARTNER}), default_channel=Channel.PARTNER, partner_id="p", request_id="r"
@@ -35,12 +42,12 @@ def _emitted(out: str) -> list[dict]:
 
 
 def test_submission_stage_and_outcome(capsys: pytest.CaptureFixture[str]) -> None:
-    repo, clock = InMemoryRepository(), FixedClock()
+    repo, clock = InMemoryApplications(), FixedClock()
     app = submit(
         {**VALID_BODY, "channel": "partner"}, PARTNER, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c"
     ).application
     later = clock.now() + timedelta(seconds=90)
-    advance(repo, app, now=later, status=Status.READY, stage=Stage.COMPLETED, note="готово")
+    advance(repo, InMemoryStageStatistics(), app, now=later, status=Status.READY, stage=Stage.COMPLETED, note="готово")
     emitted = _emitted(capsys.readouterr().out)
     assert {
         "name": "ApplicationsSubmitted",

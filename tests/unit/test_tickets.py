@@ -26,7 +26,7 @@ from shared.support.tickets import (
     parse_message,
     parse_ticket_request,
 )
-from tests.fakes import (
+from tests.support.fakes import (
     VALID_BODY,
     FailingNotifier,
     FakeDocumentStore,
@@ -34,7 +34,7 @@ from tests.fakes import (
     FakeNotifier,
     FakeWorkflow,
     FixedClock,
-    InMemoryRepository,
+    InMemoryApplications,
     InMemoryTickets,
 )
 from tests.unit.test_workflow_steps import CITIZEN
@@ -51,7 +51,7 @@ TICKET: dict = {
 def deps(notifier: FakeNotifier | None = None) -> TicketDeps:
     return TicketDeps(
         tickets=InMemoryTickets(),
-        applications=InMemoryRepository(),
+        applications=InMemoryApplications(),
         hasher=FakeHasher(),
         notifier=notifier or FakeNotifier(),
         store=FakeDocumentStore(),
@@ -148,7 +148,7 @@ def test_a_screenshot_gets_a_presigned_post_under_support() -> None:
 def test_an_application_id_must_be_the_callers_own() -> None:
     d = deps()
     repo = d.applications
-    assert isinstance(repo, InMemoryRepository)
+    assert isinstance(repo, InMemoryApplications)
     app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), FixedClock()), "c")
     mine = app.application.application_id
     ticket, _ = open_ticket(d, "u1", parse_ticket_request({**TICKET, "application_id": mine}))

@@ -1,0 +1,1 @@
+"""What the tests share: in-memory fakes of the ports, test data and builders."""
