@@ -17,7 +17,8 @@ from typing import Any
 from shared.applications.ports import Claims
 from shared.core import identifiers
 from shared.core.ports import KeyedHasher
-from shared.journal.access import AccessAction, AccessJournal, Accessor, ActorRole, entries, pending_subject
+from shared.journal.access import AccessAction, Accessor, ActorRole, entries, pending_subject
+from shared.journal.ports import AccessJournal
 
 
 def snils_lookup_key(hasher: KeyedHasher, snils: str) -> str | None:

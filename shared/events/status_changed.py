@@ -21,11 +21,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.applications.models import Status
+from shared.events.ports import EventPublisher, SetAside
 
 SCHEMA_VERSION: Literal["1.0"] = "1.0"  # major.minor: additive changes bump the minor only (docs/events.md)
 EVENT_SOURCE = "tax-cabinet.applications"
@@ -121,16 +122,6 @@ def status_change(change: StreamChange) -> ApplicationStatusChanged | None:
             else type(error).__name__
         )
         raise Unpublishable(change, problem) from None
-
-
-class EventPublisher(Protocol):
-    def publish(self, events: Sequence[ApplicationStatusChanged]) -> list[int]:
-        """Publish in order; the indexes of the events that were not accepted."""
-
-
-class SetAside(Protocol):
-    def record(self, failure: Unpublishable) -> None:
-        """Keep an unpublishable change's position and reason where operators look (never its data)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -25,8 +25,8 @@ from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core import identifiers
 from shared.core.errors import ConcurrentUpdate, DomainError, InvalidApplication
 from shared.core.messages import field_message
-from shared.core.paging import Page
 from shared.core.ports import Clock, DocumentStore
+from shared.profile.ports import ChangeRequestStore
 from shared.review.decisions import UPLOAD_URL_SECONDS, DocumentRequest, parse_document_request
 
 VERIFICATION_WORKING_DAYS = 5
@@ -133,21 +133,6 @@ class ChangeRequest(BaseModel):
         if operator:
             data["decided_by"] = self.decided_by
         return data
-
-
-class ChangeRequestStore(Protocol):
-    def create(self, request: ChangeRequest) -> None: ...
-
-    def get(self, request_id: str) -> ChangeRequest | None: ...
-
-    def save(self, request: ChangeRequest, expected_version: int) -> None:
-        """Write if the stored version is still `expected_version` (else ConcurrentUpdate)."""
-
-    def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> Page[ChangeRequest]:
-        """A citizen's requests, newest first."""
-
-    def list_by_status(self, status: str, limit: int, next_token: str | None) -> Page[ChangeRequest]:
-        """Oldest first: the operators' queue."""
 
 
 @dataclass

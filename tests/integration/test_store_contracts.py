@@ -32,16 +32,18 @@ from shared.contact.ports import ContactCode, ContactCodeStore
 from shared.core import clients
 from shared.core.errors import ConcurrentUpdate, DuplicateApplication, DuplicatePartnerRequest, InvalidPageToken
 from shared.core.paging import Page
-from shared.journal.access import AccessAction, AccessEntry, AccessJournal, ActorRole
-from shared.profile.changes import ChangeRequest, ChangeRequestStore, Changes, ChangeStatus
+from shared.journal.access import AccessAction, AccessEntry, ActorRole
+from shared.journal.ports import AccessJournal
+from shared.profile.changes import ChangeRequest, Changes, ChangeStatus
+from shared.profile.ports import ChangeRequestStore
 from shared.review.ports import DocumentRecords
+from shared.support.ports import TicketRepository
 from shared.support.tickets import (
     Author,
     Complaint,
     Ticket,
     TicketChannel,
     TicketMessage,
-    TicketRepository,
     TicketStatus,
 )
 from tests.support.fakes import (
