@@ -106,10 +106,13 @@ def test_only_a_changed_status_makes_an_event() -> None:
 @pytest.mark.parametrize(
     "keys",
     [
-        {"pk": "APP#a", "sk": "HIST#2026-11-27T09:00:00Z#000001"},
-        {"pk": "INNLOCK#h", "sk": "LOCK"},
-        {"pk": "PARTNER#bank-1#req-42", "sk": "REQ"},
-        {"pk": "TICKET#deadline-a", "sk": "META"},
+        table_keys.key(table_keys.application_partition("a"), table_keys.history_sort("2026-11-27T09:00:00Z", 1)),
+        table_keys.contact_code("a"),
+        table_keys.document("a", "d1"),
+        table_keys.inn_lock("h"),
+        table_keys.partner_request("bank-1", "req-42"),
+        table_keys.ticket("deadline-a"),
+        table_keys.change_request("cr-1"),
     ],
 )
 def test_other_items_make_no_event(keys: dict[str, str]) -> None:
