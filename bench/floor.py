@@ -55,6 +55,8 @@ from botocore.exceptions import ClientError
 
 from bench.cloud import ROOT, STATE, free_port, inn12, python
 from bench.cost import Capacity, item_size
+from shared.adapters.dynamodb import keys
+from shared.adapters.dynamodb.table import applications_table
 
 WORKERS = 8
 PARTNER = "partner-1"
@@ -167,22 +169,15 @@ class MotoServer:
         )
 
 
-def _gsi(name: str) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": [
-            {"AttributeName": f"{name}pk", "KeyType": "HASH"},
-            {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
+def _typed(key: dict[str, str]) -> dict[str, Any]:
+    return {k: {"S": v} for k, v in key.items()}
 
 
 class Floor:
     def __init__(self, server: MotoServer, templates: dict[str, Any]) -> None:
         self.server = server
         self.templates = templates
-        self.capacity = Capacity(gsis=("gsi1", "gsi2", "gsi3"))
+        self.capacity = Capacity(gsis=tuple(index.name for index in keys.INDEXES))
         self.ddb = server.client("dynamodb")
         self.kms = server.client("kms")
         self.sqs = server.client("sqs")
@@ -192,16 +187,8 @@ class Floor:
         self._snils_lock = threading.Lock()
 
     def setup(self) -> None:
-        names = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"]
         self.table = "floor-applications"
-        self.ddb.create_table(
-            TableName=self.table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in names],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[_gsi("gsi1"), _gsi("gsi2"), _gsi("gsi3")],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        self.ddb.create_table(**applications_table(self.table))
         self.key_id = self.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
         # as the template's intake queue would for a slow consumer: no message seen twice within a run
         self.intake = self.sqs.create_queue(QueueName="floor-intake", Attributes={"VisibilityTimeout": "3600"})[
@@ -285,7 +272,7 @@ class Floor:
         meta_t = t["meta"]
         app_id = str(uuid.uuid4())
         # intake
-        self._get({"pk": {"S": f"PARTNER#{PARTNER}#{request_id}"}, "sk": {"S": "REQ"}})
+        self._get(_typed(keys.partner_request(PARTNER, request_id)))
         inn_hash = self._mac(body["inn"])
         self._snils_mac(body["snils"])
         swaps = {
@@ -293,7 +280,7 @@ class Floor:
             meta_t["inn_hash"]["S"]: inn_hash,
             meta_t["request_id"]["S"]: request_id,
         }
-        history = sorted(t["history"], key=lambda i: i["sk"]["S"])
+        history = sorted(t["history"], key=lambda i: i[keys.SK]["S"])
         meta = self._copy(meta_t, swaps)
         stages = [("in_progress", 1), ("in_progress", 2), ("ready", 3)]
 
@@ -301,10 +288,10 @@ class Floor:
             status, version = stages[step]
             item = dict(meta)
             item.update(status={"S": status}, version={"N": str(version)})
-            item["gsi2pk"] = {"S": f"STATUS#{status}"}
+            item[keys.BY_STATUS.pk] = {"S": keys.status(status)}
             return item
 
-        absent = {"ConditionExpression": "attribute_not_exists(pk)"}
+        absent = {"ConditionExpression": f"attribute_not_exists({keys.PK})"}
         created = meta_at(0)
         self._transact(
             [
@@ -325,12 +312,12 @@ class Floor:
         arn = self.sfn.start_execution(stateMachineArn=self.machine, name=app_id, input=json.dumps(payload))[
             "executionArn"
         ]
-        key = {"pk": created["pk"], "sk": created["sk"]}
+        key = {keys.PK: created[keys.PK], keys.SK: created[keys.SK]}
         self.ddb.update_item(
             TableName=self.table,
             Key=key,
             UpdateExpression="SET execution_arn = :arn",
-            ConditionExpression="attribute_exists(pk)",
+            ConditionExpression=f"attribute_exists({keys.PK})",
             ExpressionAttributeValues={":arn": {"S": arn}},
         )
         with_arn = {**created, "execution_arn": {"S": arn}}
@@ -353,13 +340,11 @@ class Floor:
                 [(item, versioned, previous), (self._copy(history[min(step, len(history) - 1)], swaps), absent, None)]
             )
             stats = (
-                t["stats"][(step - 1) % max(1, len(t["stats"]))]
-                if t["stats"]
-                else {"pk": {"S": "STATS#stage_time"}, "sk": {"S": "fns_check"}}
+                t["stats"][(step - 1) % max(1, len(t["stats"]))] if t["stats"] else _typed(keys.stage_time("fns_check"))
             )
             self.ddb.update_item(
                 TableName=self.table,
-                Key={"pk": stats["pk"], "sk": stats["sk"]},
+                Key={keys.PK: stats[keys.PK], keys.SK: stats[keys.SK]},
                 UpdateExpression="ADD samples :one, total_seconds :s",
                 ExpressionAttributeValues={":one": {"N": "1"}, ":s": {"N": "0.123"}},
             )

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from bench.cloud import LocalCloud, applicant
+from shared.adapters.dynamodb import keys
 
 TARGET_P50_S = 0.5
 TARGET_P99_S = 1.5
@@ -32,7 +33,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def _wait_ready(ddb: Any, table: str, app_id: str, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
-    key = {"pk": {"S": f"APP#{app_id}"}, "sk": {"S": "META"}}
+    key = {k: {"S": v} for k, v in keys.application(app_id).items()}
     status = ""
     while time.monotonic() < deadline:
         item = ddb.get_item(

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench.cloud import LocalCloud, applicant
+from shared.adapters.dynamodb import keys
 
 SENDERS = 4
 PARTNER = "partner-1"
@@ -33,7 +34,7 @@ POLL_S = 0.25
 EVENTS_PER_APPLICATION = 2  # in_progress (created), ready
 STALL_S = 30.0  # no application ended and no event arrived for this long: stop, report what is missing
 # the status index's keys of the end states: the outcomes, and a failure the workflow recorded for review
-END_KEYS = ("STATUS#ready", "STATUS#rejected", "STATUS#needs_clarification", "QUEUE#review")
+END_KEYS = (keys.status("ready"), keys.status("rejected"), keys.status("needs_clarification"), keys.REVIEW_QUEUE)
 
 
 def _count_status(ddb: Any, table: str, key: str) -> int:
@@ -41,8 +42,8 @@ def _count_status(ddb: Any, table: str, key: str) -> int:
     while True:
         params: dict[str, Any] = {
             "TableName": table,
-            "IndexName": "gsi2",
-            "KeyConditionExpression": "gsi2pk = :s",
+            "IndexName": keys.BY_STATUS.name,
+            "KeyConditionExpression": f"{keys.BY_STATUS.pk} = :s",
             "ExpressionAttributeValues": {":s": {"S": key}},
             "Select": "COUNT",
         }
@@ -73,22 +74,24 @@ def item_templates(cloud: LocalCloud, application_id: str) -> dict[str, Any]:
 
     def query(pk: str) -> list[dict[str, Any]]:
         return ddb.query(
-            TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": pk}}
+            TableName=table, KeyConditionExpression=f"{keys.PK} = :p", ExpressionAttributeValues={":p": {"S": pk}}
         )["Items"]
 
-    own = query(f"APP#{application_id}")
-    meta = next(i for i in own if i["sk"]["S"] == "META")
+    def typed(key: dict[str, str]) -> dict[str, Any]:
+        return {k: {"S": v} for k, v in key.items()}
+
+    own = query(keys.application_partition(application_id))
+    meta = next(i for i in own if i[keys.SK]["S"] == keys.META)
     out: dict[str, Any] = {
         "meta": meta,
-        "history": [i for i in own if i["sk"]["S"].startswith("HIST#")],
-        "journal": query(f"JOURNAL#pending:application:{application_id}"),
-        "stats": query("STATS#stage_time"),
+        "history": [i for i in own if i[keys.SK]["S"].startswith(keys.HISTORY)],
+        "journal": query(keys.journal(f"pending:application:{application_id}")),
+        "stats": query(keys.STAGE_TIMES),
     }
-    lock = ddb.get_item(TableName=table, Key={"pk": {"S": f"INNLOCK#{meta['inn_hash']['S']}"}, "sk": {"S": "LOCK"}})
+    lock = ddb.get_item(TableName=table, Key=typed(keys.inn_lock(meta["inn_hash"]["S"])))
     out["lock"] = lock.get("Item")
     partner = ddb.get_item(
-        TableName=table,
-        Key={"pk": {"S": f"PARTNER#{meta['partner_id']['S']}#{meta['request_id']['S']}"}, "sk": {"S": "REQ"}},
+        TableName=table, Key=typed(keys.partner_request(meta["partner_id"]["S"], meta["request_id"]["S"]))
     )
     out["partner"] = partner.get("Item")
     return out
@@ -149,12 +152,12 @@ def run(cloud: LocalCloud, count: int = 1000, senders: int = SENDERS) -> dict[st
     logs_after = cloud.log_bytes()
     sample = ddb.query(
         TableName=table,
-        IndexName="gsi2",
-        KeyConditionExpression="gsi2pk = :s",
-        ExpressionAttributeValues={":s": {"S": "STATUS#ready"}},
+        IndexName=keys.BY_STATUS.name,
+        KeyConditionExpression=f"{keys.BY_STATUS.pk} = :s",
+        ExpressionAttributeValues={":s": {"S": keys.status("ready")}},
         Limit=1,
     )["Items"][0]
-    ready = ends["STATUS#ready"]
+    ready = ends[keys.status("ready")]
     return {
         "how": (
             f"{count} partner messages sent with SendMessageBatch (10 per call, {senders} sender threads) to a fresh "
@@ -174,5 +177,5 @@ def run(cloud: LocalCloud, count: int = 1000, senders: int = SENDERS) -> dict[st
         "outcome_messages": events,
         "counts_before": counts_before,
         "counts_after": counts_after,
-        "sample_application_id": sample["pk"]["S"].removeprefix("APP#"),
+        "sample_application_id": keys.application_id({keys.PK: sample[keys.PK]["S"]}),
     }

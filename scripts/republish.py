@@ -37,9 +37,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scripts.redrive import Connection, add_connection_arguments, resolve_queue
+from shared.adapters.dynamodb import keys
 
 FAILURES_QUEUE = "events-publish-failures"
-INDEX = "gsi2"
+INDEX = keys.BY_STATUS
 STATUSES = ("in_progress", "needs_clarification", "ready", "rejected")
 DEFAULT_MARGIN_SECONDS = 60  # stream arrival times and `updated_at` are a write apart
 BATCH = 10
@@ -80,21 +81,21 @@ class Table:
         self._name = name
 
     def item(self, application_id: str) -> dict[str, Any] | None:
-        from shared.adapters.dynamodb.applications import _from_item, app_key
+        from shared.adapters.dynamodb.base import from_item
 
-        key = {k: {"S": v} for k, v in app_key(application_id).items()}
+        key = {k: {"S": v} for k, v in keys.application(application_id).items()}
         found = self._ddb.get_item(TableName=self._name, Key=key, ConsistentRead=True).get("Item")
-        return _from_item(found) if found else None
+        return from_item(found) if found else None
 
     def changed_between(self, start: datetime, end: datetime) -> list[str]:
         """Applications whose last change is within [start, end], by the status index."""
         ids: list[str] = []
         paginator = self._ddb.get_paginator("query")
-        for partition in [f"STATUS#{s}" for s in STATUSES] + ["QUEUE#review"]:
+        for partition in [keys.status(s) for s in STATUSES] + [keys.REVIEW_QUEUE]:
             pages = paginator.paginate(
                 TableName=self._name,
-                IndexName=INDEX,
-                KeyConditionExpression="gsi2pk = :p AND gsi2sk BETWEEN :a AND :b",
+                IndexName=INDEX.name,
+                KeyConditionExpression=f"{INDEX.pk} = :p AND {INDEX.sk} BETWEEN :a AND :b",
                 ExpressionAttributeValues={
                     ":p": {"S": partition},
                     ":a": {"S": _bound(start)},
@@ -110,9 +111,9 @@ class Table:
 def targets_of_message(body: dict[str, Any], table: Table, margin: timedelta) -> tuple[list[str], str, bool]:
     """(application ids, a description without data, whether the message was understood)."""
     if body.get("reason") == "unpublishable":
-        pk = str(body.get("keys", {}).get("pk", ""))
-        if pk.startswith("APP#"):
-            return [pk.removeprefix("APP#")], f"unpublishable ({body.get('problem', '?')})", True
+        found = body.get("keys", {})
+        if str(found.get(keys.PK, "")).startswith(keys.APP):
+            return [keys.application_id(found)], f"unpublishable ({body.get('problem', '?')})", True
         return [], "unpublishable, but not an application's item (left on the queue)", False
     info = body.get("DDBStreamBatchInfo")
     if isinstance(info, dict):
@@ -149,7 +150,7 @@ def republish(
                 Outcome(target.application_id, f"{item.get('status')}, not a partner's: nothing to send", True)
             )
             continue
-        change = StreamChange("republish", "INSERT", {"pk": item["pk"], "sk": item["sk"]}, None, item)
+        change = StreamChange("republish", "INSERT", {keys.PK: item[keys.PK], keys.SK: item[keys.SK]}, None, item)
         try:
             event = status_change(change)
         except Unpublishable as failure:

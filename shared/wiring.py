@@ -20,14 +20,19 @@ from shared.verification.steps import StepDeps
 
 if TYPE_CHECKING:
     from shared.adapters.aws.kms_hasher import KmsKeyedHasher
-    from shared.adapters.dynamodb.applications import DynamoApplicationRepository
+    from shared.adapters.dynamodb.applications import DynamoApplicationStore
+    from shared.adapters.dynamodb.contact_codes import DynamoContactCodes
+    from shared.adapters.dynamodb.documents import DynamoDocumentRecords
     from shared.adapters.dynamodb.journal import DynamoAccessJournal
+    from shared.adapters.dynamodb.stage_statistics import DynamoStageStatistics
     from shared.adapters.dynamodb.tickets import DynamoTicketRepository
     from shared.adapters.http.fns import HttpFnsRegistry
+    from shared.applications.office import ClaimDeps
     from shared.applications.submission import SubmissionDeps
     from shared.contact.confirmation import ContactDeps
     from shared.profile.changes import ChangeDeps
     from shared.review.decisions import ReviewDeps
+    from shared.support.deadlines import DeadlineDeps
     from shared.support.tickets import TicketDeps
 
 
@@ -37,10 +42,32 @@ class SystemClock:
 
 
 @cache
-def repository() -> DynamoApplicationRepository:
-    from shared.adapters.dynamodb.applications import DynamoApplicationRepository
+def repository() -> DynamoApplicationStore:
+    """The applications (ApplicationStore) and their claims (Claims): one adapter serves both."""
+    from shared.adapters.dynamodb.applications import DynamoApplicationStore
 
-    return DynamoApplicationRepository(settings(StorageSettings).table_name)
+    return DynamoApplicationStore(settings(StorageSettings).table_name)
+
+
+@cache
+def stage_statistics() -> DynamoStageStatistics:
+    from shared.adapters.dynamodb.stage_statistics import DynamoStageStatistics
+
+    return DynamoStageStatistics(settings(StorageSettings).table_name)
+
+
+@cache
+def contact_codes() -> DynamoContactCodes:
+    from shared.adapters.dynamodb.contact_codes import DynamoContactCodes
+
+    return DynamoContactCodes(settings(StorageSettings).table_name)
+
+
+@cache
+def document_records() -> DynamoDocumentRecords:
+    from shared.adapters.dynamodb.documents import DynamoDocumentRecords
+
+    return DynamoDocumentRecords(settings(StorageSettings).table_name)
 
 
 @cache
@@ -59,13 +86,14 @@ def change_deps() -> ChangeDeps:
     return ChangeDeps(
         store=DynamoChangeRequests(settings(StorageSettings).table_name),
         applications=repository(),
+        stats=stage_statistics(),
         documents=S3DocumentStore(settings(DocumentSettings).documents_bucket),
         clock=SystemClock(),
     )
 
 
 def step_deps() -> StepDeps:
-    return StepDeps(repo=repository(), clock=SystemClock())
+    return StepDeps(repo=repository(), stats=stage_statistics(), clock=SystemClock())
 
 
 @cache
@@ -107,6 +135,8 @@ def review_deps() -> ReviewDeps:
 
     return ReviewDeps(
         repo=repository(),
+        records=document_records(),
+        stats=stage_statistics(),
         store=S3DocumentStore(settings(DocumentSettings).documents_bucket),
         callbacks=StepFunctionsCallbacks(),
         clock=SystemClock(),
@@ -125,6 +155,8 @@ def contact_deps() -> ContactDeps:
     cfg = settings(ContactSettings)
     return ContactDeps(
         repo=repository(),
+        codes=contact_codes(),
+        stats=stage_statistics(),
         hasher=KmsKeyedHasher(cfg.hash_key_id),
         notifier=AwsNotifier(cfg.email_sender),
         callbacks=StepFunctionsCallbacks(),
@@ -158,10 +190,25 @@ def support_deps() -> TicketDeps:
     )
 
 
+def deadline_deps() -> DeadlineDeps:
+    from shared.support.deadlines import DeadlineDeps
+
+    return DeadlineDeps(repo=repository(), stats=stage_statistics(), tickets=ticket_repository(), clock=SystemClock())
+
+
+def claim_deps() -> ClaimDeps:
+    from shared.applications.office import ClaimDeps
+
+    return ClaimDeps(repo=repository(), hasher=submission_deps().hasher, journal=journal())
+
+
 def reset() -> None:
     """Tests swap environments between cases."""
     for cached in (
         repository,
+        stage_statistics,
+        contact_codes,
+        document_records,
         journal,
         change_deps,
         submission_deps,

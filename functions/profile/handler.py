@@ -98,9 +98,9 @@ def create_change_request() -> Response[str]:
 @app.get("/profile/change-requests")
 def list_change_requests() -> Response[str]:
     caller = _citizen()
-    items, token = change_deps().store.list_by_owner(caller.sub, _limit(), _token())
-    _journal(caller, AccessAction.READ, items)
-    return json_response(200, {"items": [r.view() for r in items], "next_token": token})
+    page = change_deps().store.list_by_owner(caller.sub, _limit(), _token())
+    _journal(caller, AccessAction.READ, page.items)
+    return json_response(200, {"items": [r.view() for r in page.items], "next_token": page.next_token})
 
 
 @app.get("/profile/change-requests/<request_id>")
@@ -140,9 +140,9 @@ def operator_queue() -> Response[str]:
         raise InvalidApplication(
             [FieldError(field="status", code="invalid_value", message=field_message("invalid_value"))]
         )
-    items, token = change_deps().store.list_by_status(str(status), _limit(), _token())
-    _journal(caller, AccessAction.READ, items)
-    return json_response(200, {"items": [_operator_view(r) for r in items], "next_token": token})
+    page = change_deps().store.list_by_status(str(status), _limit(), _token())
+    _journal(caller, AccessAction.READ, page.items)
+    return json_response(200, {"items": [_operator_view(r) for r in page.items], "next_token": page.next_token})
 
 
 @app.get("/operator/change-requests/<request_id>")

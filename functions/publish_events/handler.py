@@ -11,11 +11,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.core.observability import get_logger
-from shared.events.status_changed import StreamChange, publish_changes
+from shared.events.status_changed import publish_changes
 
 logger = get_logger()
 
@@ -29,28 +28,12 @@ def _adapters() -> tuple[Any, Any]:
     return EventBridgePublisher(cfg.event_bus_name), SqsSetAside(cfg.publish_failures_url)
 
 
-def _changes(event: dict[str, Any]) -> list[StreamChange]:
-    changes = []
-    for record in DynamoDBStreamEvent(event).records:
-        stream = record.dynamodb
-        if stream is None or record.event_name is None:
-            continue
-        changes.append(
-            StreamChange(
-                sequence_number=str(stream.sequence_number),
-                event_name=record.event_name.name,
-                keys=stream.keys,
-                old_image=stream.old_image or None,
-                new_image=stream.new_image or None,
-            )
-        )
-    return changes
-
-
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
     publisher, aside = _adapters()
-    result = publish_changes(_changes(event), publisher, aside)
+    from shared.adapters.dynamodb.stream import application_changes
+
+    result = publish_changes(application_changes(event), publisher, aside)
     for published in result.published:
         logger.info(
             "status change published",

@@ -21,7 +21,6 @@ from shared.api.http import (
     too_large,
 )
 from shared.applications.models import Application, Channel, FieldError, Status
-from shared.applications.ports import Page
 from shared.applications.submission import Origin, submit
 from shared.applications.validation import parse_contacts
 from shared.applications.views import status_view
@@ -35,10 +34,11 @@ from shared.core.errors import (
 )
 from shared.core.messages import field_message
 from shared.core.observability import get_logger
+from shared.core.paging import Page
 from shared.journal.access import AccessAction, creation_entry, entries
 from shared.review.decisions import ReviewProblem
 from shared.signed_xml.channel import SignedXmlError
-from shared.wiring import contact_deps, journal, repository, review_deps, submission_deps
+from shared.wiring import contact_deps, journal, repository, review_deps, stage_statistics, submission_deps
 
 logger = get_logger()
 app = APIGatewayRestResolver()
@@ -79,7 +79,7 @@ def _measured() -> dict[str, tuple[int, float]]:
     """Measured stage times for expected completion, re-read at most once a minute per container."""
     now = time.monotonic()
     if now - _MEASURED["at"] > _MEASURED_TTL_SECONDS:
-        _MEASURED.update(at=now, times=repository().stage_times())
+        _MEASURED.update(at=now, times=stage_statistics().stage_times())
     return dict(_MEASURED["times"])
 
 
@@ -199,7 +199,7 @@ def _limit() -> int:
     return max(1, min(100, int(raw))) if raw.isascii() and raw.isdigit() else 20  # "¹".isdigit(), int("¹") fails
 
 
-def _page_body(page: Page) -> dict[str, Any]:
+def _page_body(page: Page[Application]) -> dict[str, Any]:
     return {
         "items": [status_view(a, [], _measured()).model_dump(mode="json") for a in page.items],
         "next_token": page.next_token,
@@ -221,7 +221,8 @@ def _claim_office_applications(caller: Caller) -> list[str]:
     from datetime import UTC, datetime
 
     from shared.adapters.http.idp import IdentityProviderUnavailable
-    from shared.applications.office import ClaimDeps, claim_for
+    from shared.applications.office import claim_for
+    from shared.wiring import claim_deps
 
     if caller.is_operator or caller.level != "confirmed":
         return []
@@ -230,8 +231,7 @@ def _claim_office_applications(caller: Caller) -> list[str]:
     except IdentityProviderUnavailable:
         logger.warning("identity provider unavailable: office applications not matched this time")
         return []
-    deps = ClaimDeps(repo=repository(), hasher=submission_deps().hasher, journal=journal())
-    return claim_for(deps, caller.sub, person, datetime.now(UTC))
+    return claim_for(claim_deps(), caller.sub, person, datetime.now(UTC))
 
 
 @app.get("/applications")

@@ -9,19 +9,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.core.metrics import emit
 from shared.core.observability import get_logger
-from shared.support.deadlines import DeadlineDeps, queue_gauges, sweep
+from shared.support.deadlines import queue_gauges, sweep
 from shared.support.tickets import file_complaints
-from shared.wiring import SystemClock, repository, ticket_repository
+from shared.wiring import deadline_deps
 
 logger = get_logger()
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    clock = SystemClock()
-    opened = sweep(DeadlineDeps(repo=repository(), tickets=ticket_repository(), clock=clock))
-    filed = file_complaints(ticket_repository(), clock)
-    gauges = queue_gauges(repository(), ticket_repository(), clock.now())
+    deps = deadline_deps()
+    opened = sweep(deps)
+    filed = file_complaints(deps.tickets, deps.clock)
+    gauges = queue_gauges(deps.repo, deps.tickets, deps.clock.now())
     emit("DeadlineBreaches", len(opened))
     emit("ComplaintsFiled", len(filed))
     emit("ReviewQueueDepth", gauges.review_depth)

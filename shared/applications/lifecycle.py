@@ -6,14 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from shared.applications.models import Application, HistoryEntry, Stage, Status
-from shared.applications.ports import ApplicationRepository, Transition
+from shared.applications.ports import ApplicationStore, StageStatistics, Transition
 from shared.core.errors import ApplicationNotFound, ConcurrentUpdate
 from shared.core.metrics import emit
 
 _OUTCOMES = (Status.READY, Status.REJECTED, Status.NEEDS_CLARIFICATION)
 
 
-def load(repo: ApplicationRepository, application_id: str) -> Application:
+def load(repo: ApplicationStore, application_id: str) -> Application:
     """The application a workflow task works on; its absence is an error the task's Catch records."""
     app = repo.get(application_id)
     if app is None:
@@ -22,7 +22,7 @@ def load(repo: ApplicationRepository, application_id: str) -> Application:
 
 
 def on_fresh(
-    repo: ApplicationRepository, app: Application, change: Callable[[Application], Application], attempts: int = 5
+    repo: ApplicationStore, app: Application, change: Callable[[Application], Application], attempts: int = 5
 ) -> Application:
     """Apply `change` (which advances the application), re-reading it after a lost race.
 
@@ -41,7 +41,8 @@ def on_fresh(
 
 
 def advance(
-    repo: ApplicationRepository,
+    repo: ApplicationStore,
+    stats: StageStatistics,
     app: Application,
     *,
     now: datetime,
@@ -56,6 +57,7 @@ def advance(
 
     Raises ConcurrentUpdate when another writer won; nothing of this change is stored then.
     Leaving `rejected` never happens, and entering it releases the INN for a new application.
+    A change of stage adds the time spent in the old one to `stats` (for the ETA).
     """
     updated = app.model_copy(
         update={"status": status, "stage": stage, "updated_at": now, "version": app.version + 1, **changes}
@@ -72,7 +74,7 @@ def advance(
     )
     if stage is not app.stage:
         seconds = (now - app.updated_at).total_seconds()
-        repo.record_stage_time(app.stage.value, seconds)
+        stats.record_stage_time(app.stage.value, seconds)
         emit("StageDuration", seconds, "Seconds", stage=app.stage.value)
     if status is not app.status and status in _OUTCOMES:
         reasons = updated.rejection_reasons

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.applications.ports import ApplicationRepository, KeyedHasher
+from shared.applications.ports import Claims
 from shared.core import identifiers
-from shared.journal.access import AccessAction, AccessJournal, Accessor, ActorRole, entries, pending_subject
+from shared.core.ports import KeyedHasher
+from shared.journal.access import AccessAction, Accessor, ActorRole, entries, pending_subject
+from shared.journal.ports import AccessJournal
 
 
 def snils_lookup_key(hasher: KeyedHasher, snils: str) -> str | None:
@@ -27,7 +29,7 @@ def snils_lookup_key(hasher: KeyedHasher, snils: str) -> str | None:
 
 @dataclass
 class ClaimDeps:
-    repo: ApplicationRepository
+    repo: Claims
     hasher: KeyedHasher
     journal: AccessJournal
 

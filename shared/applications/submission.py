@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 from shared.applications.models import Application, Channel, FieldError, HistoryEntry, Stage, Status
 from shared.applications.office import snils_lookup_key
-from shared.applications.ports import ApplicationRepository, Clock, KeyedHasher, WorkflowStarter
+from shared.applications.ports import ApplicationStore, WorkflowStarter
 from shared.applications.validation import parse_application
 from shared.contact.confirmation import confirm_action
 from shared.core.errors import DuplicateApplication, DuplicatePartnerRequest, InvalidApplication
 from shared.core.messages import field_message
 from shared.core.metrics import emit
+from shared.core.ports import Clock, KeyedHasher
 
 
 def _new_id() -> str:
@@ -40,7 +41,7 @@ class Origin:
 
 @dataclass
 class SubmissionDeps:
-    repo: ApplicationRepository
+    repo: ApplicationStore
     hasher: KeyedHasher
     workflow: WorkflowStarter
     clock: Clock

@@ -13,10 +13,12 @@ from datetime import timedelta
 
 from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Application, RejectionReason, RequiredAction, Stage, Status
-from shared.applications.ports import ApplicationRepository, Clock, ContactCode, KeyedHasher, Notifier, TaskCallbacks
+from shared.applications.ports import ApplicationStore, StageStatistics
+from shared.contact.ports import ContactCode, ContactCodeStore
 from shared.core.errors import DomainError
 from shared.core.identifiers import mask
 from shared.core.metrics import emit
+from shared.core.ports import Clock, KeyedHasher, Notifier, TaskCallbacks
 
 MAX_TRIES = 5
 RESEND_INTERVAL = timedelta(seconds=60)
@@ -36,7 +38,9 @@ def _six_digits() -> str:
 
 @dataclass
 class ContactDeps:
-    repo: ApplicationRepository
+    repo: ApplicationStore
+    codes: ContactCodeStore
+    stats: StageStatistics
     hasher: KeyedHasher
     notifier: Notifier
     callbacks: TaskCallbacks
@@ -83,7 +87,7 @@ def send_code(deps: ContactDeps, app: Application) -> ContactCode:
     record = ContactCode(
         code_hash=_hash(deps, app.application_id, code), issued_at=now, expires_at=now + deps.code_ttl, attempts=0
     )
-    deps.repo.put_code(app.application_id, record)
+    deps.codes.put_code(app.application_id, record)
     minutes = max(1, int(deps.code_ttl.total_seconds() // 60))
     text = (
         f"Код подтверждения для подключения личного кабинета налогоплательщика: {code}. "
@@ -105,7 +109,7 @@ def send_code(deps: ContactDeps, app: Application) -> ContactCode:
 def confirm(deps: ContactDeps, app: Application, code: str) -> Application:
     if not awaiting_code(app):
         raise CodeProblem("no_code_pending", 409)
-    record = deps.repo.get_code(app.application_id)
+    record = deps.codes.get_code(app.application_id)
     now = deps.clock.now()
     if record is None:
         raise CodeProblem("code_expired", 422)
@@ -116,9 +120,9 @@ def confirm(deps: ContactDeps, app: Application, code: str) -> Application:
     well_formed = code.isascii() and code.isdigit() and len(code) == 6
     if not well_formed or _hash(deps, app.application_id, code) != record.code_hash:
         # Conditional on the attempts we saw: concurrent wrong tries each count once.
-        deps.repo.count_wrong_try(app.application_id, record.attempts)
+        deps.codes.count_wrong_try(app.application_id, record.attempts)
         raise CodeProblem("code_invalid", 422, tries_left=max(0, MAX_TRIES - record.attempts - 1))
-    if not deps.repo.delete_code(app.application_id, record.code_hash):
+    if not deps.codes.delete_code(app.application_id, record.code_hash):
         raise CodeProblem("no_code_pending", 409)  # a concurrent confirmation used it
     if app.task_token:
         deps.callbacks.succeed(app.task_token, {"confirmed": True})
@@ -131,6 +135,7 @@ def _resume(deps: ContactDeps, app: Application) -> Application:
             return current  # the resumed workflow already moved it on
         return advance(
             deps.repo,
+            deps.stats,
             current,
             now=deps.clock.now(),
             status=Status.IN_PROGRESS,
@@ -146,7 +151,7 @@ def _resume(deps: ContactDeps, app: Application) -> Application:
 def resend(deps: ContactDeps, app: Application) -> ContactCode:
     if not awaiting_code(app):
         raise CodeProblem("no_code_pending", 409)
-    previous = deps.repo.get_code(app.application_id)
+    previous = deps.codes.get_code(app.application_id)
     now = deps.clock.now()
     # Once a minute; a code living less than two minutes (a test setting) may be renewed at half-life.
     interval = min(RESEND_INTERVAL, deps.code_ttl / 2)
@@ -163,6 +168,7 @@ def change_contacts(deps: ContactDeps, app: Application, changes: dict[str, str]
     body = app.body.model_copy(update=changes)
     updated = advance(
         deps.repo,
+        deps.stats,
         app,
         now=deps.clock.now(),
         status=app.status,
@@ -188,6 +194,7 @@ def workflow_waits(deps: ContactDeps, app: Application, task_token: str, *, expi
         if expired:
             return advance(
                 deps.repo,
+                deps.stats,
                 current,
                 now=deps.clock.now(),
                 status=Status.NEEDS_CLARIFICATION,
@@ -198,6 +205,7 @@ def workflow_waits(deps: ContactDeps, app: Application, task_token: str, *, expi
             )
         return advance(
             deps.repo,
+            deps.stats,
             current,
             now=deps.clock.now(),
             status=Status.IN_PROGRESS,
@@ -208,7 +216,7 @@ def workflow_waits(deps: ContactDeps, app: Application, task_token: str, *, expi
         )
 
     updated = on_fresh(deps.repo, app, wait)
-    current_code = deps.repo.get_code(app.application_id)
+    current_code = deps.codes.get_code(app.application_id)
     if not expired and (current_code is None or current_code.expires_at <= deps.clock.now()):
         send_code(deps, updated)
     return updated
@@ -217,6 +225,7 @@ def workflow_waits(deps: ContactDeps, app: Application, task_token: str, *, expi
 def abandon(deps: ContactDeps, app: Application) -> Application:
     return advance(
         deps.repo,
+        deps.stats,
         app,
         now=deps.clock.now(),
         status=Status.REJECTED,

@@ -1,11 +1,12 @@
 """`ApplicationStatusChanged`: the event every status change of an application publishes.
 
 Events are built from the applications table's change stream, not by the writers: a status change
-is one TransactWriteItems (shared.adapters.dynamodb.applications), and DynamoDB Streams carries every committed
-write, so a change that is stored is published even if its writer crashes right after the write
-(no dual write, no outbox table). The stream also carries writes that are not status changes
-(history lines, codes, locks, a META write that only moves the stage); only an application's META
-item that is new or whose `status` differs from its old image makes an event.
+is one TransactWriteItems, and DynamoDB Streams carries every committed write, so a change that
+is stored is published even if its writer crashes right after the write (no dual write, no outbox
+table). The stream also carries writes that are not status changes (history lines, codes, locks,
+a write that only moves the stage): the stream's reader passes on the changes of application items
+only (shared.adapters.dynamodb.stream), and of those only an item that is new or whose `status`
+differs from its old image makes an event.
 
 The event's `detail` is the partner outcome message of DESIGN.md, delivered as is to the partner's
 queue (docs/events.md, docs/schemas/application-status-changed.v1.json). It carries identifiers,
@@ -20,11 +21,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.applications.models import Status
+from shared.events.ports import EventPublisher, SetAside
 
 SCHEMA_VERSION: Literal["1.0"] = "1.0"  # major.minor: additive changes bump the minor only (docs/events.md)
 EVENT_SOURCE = "tax-cabinet.applications"
@@ -94,8 +96,6 @@ def status_change(change: StreamChange) -> ApplicationStatusChanged | None:
     """The event for a stream record, or None when the record is not an application's status change."""
     if change.event_name not in ("INSERT", "MODIFY"):
         return None
-    if change.keys.get("sk") != "META" or not str(change.keys.get("pk", "")).startswith("APP#"):
-        return None
     new = change.new_image or {}
     old = change.old_image or {}
     if change.event_name == "MODIFY" and old.get("status") == new.get("status"):
@@ -122,16 +122,6 @@ def status_change(change: StreamChange) -> ApplicationStatusChanged | None:
             else type(error).__name__
         )
         raise Unpublishable(change, problem) from None
-
-
-class EventPublisher(Protocol):
-    def publish(self, events: Sequence[ApplicationStatusChanged]) -> list[int]:
-        """Publish in order; the indexes of the events that were not accepted."""
-
-
-class SetAside(Protocol):
-    def record(self, failure: Unpublishable) -> None:
-        """Keep an unpublishable change's position and reason where operators look (never its data)."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -81,23 +80,6 @@ class AccessEntry(BaseModel):
             "resource_id": self.resource_id,
             "source": self.source,
         }
-
-
-@dataclass(frozen=True)
-class JournalPage:
-    items: list[AccessEntry]
-    next_token: str | None
-
-
-class AccessJournal(Protocol):
-    def record(self, entries: Sequence[AccessEntry]) -> None:
-        """Append entries (all land or the call raises: an access without its record is a fault)."""
-
-    def list(self, subject_sub: str, limit: int, next_token: str | None) -> JournalPage:
-        """A citizen's entries, newest first."""
-
-    def reassign(self, from_subject: str, to_subject: str) -> int:
-        """Move every entry of `from_subject` to `to_subject` (idempotent); how many moved."""
 
 
 @dataclass(frozen=True)

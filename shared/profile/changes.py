@@ -14,17 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Address, Application, FieldError, FullName, Status, date_text
-from shared.applications.ports import ApplicationRepository, Clock, DocumentStore
+from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core import identifiers
 from shared.core.errors import ConcurrentUpdate, DomainError, InvalidApplication
 from shared.core.messages import field_message
+from shared.core.ports import Clock, DocumentStore
+from shared.profile.ports import ChangeRequestStore
 from shared.review.decisions import UPLOAD_URL_SECONDS, DocumentRequest, parse_document_request
 
 VERIFICATION_WORKING_DAYS = 5
@@ -133,26 +135,11 @@ class ChangeRequest(BaseModel):
         return data
 
 
-class ChangeRequestStore(Protocol):
-    def create(self, request: ChangeRequest) -> None: ...
-
-    def get(self, request_id: str) -> ChangeRequest | None: ...
-
-    def save(self, request: ChangeRequest, expected_version: int) -> None:
-        """Write if the stored version is still `expected_version` (else ConcurrentUpdate)."""
-
-    def list_by_owner(
-        self, owner_sub: str, limit: int, next_token: str | None
-    ) -> tuple[list[ChangeRequest], str | None]: ...
-
-    def list_by_status(self, status: str, limit: int, next_token: str | None) -> tuple[list[ChangeRequest], str | None]:
-        """Oldest first: the operators' queue."""
-
-
 @dataclass
 class ChangeDeps:
     store: ChangeRequestStore
-    applications: ApplicationRepository
+    applications: ApplicationStore
+    stats: StageStatistics
     documents: DocumentStore
     clock: Clock
     new_id: Callable[[], str] = field(default_factory=lambda: lambda: str(uuid.uuid4()))
@@ -353,6 +340,7 @@ def _apply(deps: ChangeDeps, request: ChangeRequest, operator_id: str, now: date
         body = current.body.model_copy(update=new_values)
         return advance(
             deps.applications,
+            deps.stats,
             current,
             now=now,
             status=current.status,

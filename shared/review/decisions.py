@@ -18,8 +18,10 @@ from pydantic_core import PydanticCustomError
 
 from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Application, FieldError, RejectionReason, RequiredAction, Stage, Status
-from shared.applications.ports import ApplicationRepository, Clock, DocumentStore, TaskCallbacks
+from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core.errors import DomainError, InvalidApplication
+from shared.core.ports import Clock, DocumentStore, TaskCallbacks
+from shared.review.ports import DocumentRecords
 
 DOCUMENT_TYPES = ("passport", "snils", "inn_certificate", "registration_certificate", "marriage_certificate", "other")
 CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
@@ -78,7 +80,9 @@ class Document(BaseModel):
 
 @dataclass
 class ReviewDeps:
-    repo: ApplicationRepository
+    repo: ApplicationStore
+    records: DocumentRecords
+    stats: StageStatistics
     store: DocumentStore
     callbacks: TaskCallbacks
     clock: Clock
@@ -121,13 +125,13 @@ def request_upload(deps: ReviewDeps, app: Application, request: DocumentRequest)
         key=f"applications/{app.application_id}/{document_id}",
         created_at=deps.clock.now(),
     )
-    deps.repo.put_document(app.application_id, document.model_dump(mode="json"))
+    deps.records.put_document(app.application_id, document.model_dump(mode="json"))
     upload = deps.store.presign_upload(document.key, document.content_type, document.size, UPLOAD_URL_SECONDS)
     return document, upload
 
 
 def documents_of(deps: ReviewDeps, application_id: str) -> list[Document]:
-    return [Document.model_validate(d) for d in deps.repo.list_documents(application_id)]
+    return [Document.model_validate(d) for d in deps.records.list_documents(application_id)]
 
 
 def record_upload(deps: ReviewDeps, key: str, size: int) -> Application | None:
@@ -137,12 +141,12 @@ def record_upload(deps: ReviewDeps, key: str, size: int) -> Application | None:
     if len(parts) != 3 or parts[0] != "applications":
         return None
     application_id, document_id = parts[1], parts[2]
-    stored = deps.repo.get_document(application_id, document_id)
+    stored = deps.records.get_document(application_id, document_id)
     if stored is None:
         return None
     document = Document.model_validate(stored)
     if document.status != "uploaded":
-        deps.repo.put_document(
+        deps.records.put_document(
             application_id,
             document.model_copy(
                 update={"status": "uploaded", "uploaded_at": deps.clock.now(), "size": size}
@@ -169,6 +173,7 @@ def await_documents(deps: ReviewDeps, app: Application, task_token: str) -> Appl
         app,
         lambda current: advance(
             deps.repo,
+            deps.stats,
             current,
             now=deps.clock.now(),
             status=current.status,
@@ -191,6 +196,7 @@ def await_review(deps: ReviewDeps, app: Application, task_token: str) -> Applica
         app,
         lambda current: advance(
             deps.repo,
+            deps.stats,
             current,
             now=deps.clock.now(),
             status=Status.IN_PROGRESS,
@@ -209,6 +215,7 @@ def decide(deps: ReviewDeps, app: Application, decision: str, reason: str, opera
     if decision == "approve":
         updated = advance(
             deps.repo,
+            deps.stats,
             app,
             now=now,
             status=Status.IN_PROGRESS,
@@ -222,6 +229,7 @@ def decide(deps: ReviewDeps, app: Application, decision: str, reason: str, opera
     else:
         updated = advance(
             deps.repo,
+            deps.stats,
             app,
             now=now,
             status=Status.REJECTED,

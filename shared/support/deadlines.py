@@ -10,17 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.applications.lifecycle import advance
-from shared.applications.ports import ApplicationRepository, Clock
+from shared.applications.models import Status
+from shared.applications.ports import REVIEW_QUEUE, ApplicationStore, Shelf, StageStatistics
 from shared.core.errors import ConcurrentUpdate
-from shared.support.tickets import AWAITING, TicketRepository, open_deadline_ticket
+from shared.core.ports import Clock
+from shared.support.ports import TicketRepository
+from shared.support.tickets import AWAITING, open_deadline_ticket
 
 DEADLINE = timedelta(days=15)
-OPEN_PARTITIONS = ("STATUS#in_progress", "STATUS#needs_clarification", "QUEUE#review")
+OPEN_SHELVES: tuple[Shelf, ...] = (Status.IN_PROGRESS, Status.NEEDS_CLARIFICATION, REVIEW_QUEUE)
 
 
 @dataclass
 class DeadlineDeps:
-    repo: ApplicationRepository
+    repo: ApplicationStore
+    stats: StageStatistics
     tickets: TicketRepository
     clock: Clock
 
@@ -34,9 +38,7 @@ class QueueGauges:
     tickets_overdue: int
 
 
-def queue_gauges(
-    repo: ApplicationRepository, tickets: TicketRepository, now: datetime, page_size: int = 100
-) -> QueueGauges:
+def queue_gauges(repo: ApplicationStore, tickets: TicketRepository, now: datetime, page_size: int = 100) -> QueueGauges:
     depth, oldest, token = 0, 0.0, None
     while True:
         page = repo.list_review_queue(page_size, token)
@@ -61,10 +63,10 @@ def sweep(deps: DeadlineDeps, page_size: int = 100) -> list[str]:
     now = deps.clock.now()
     cutoff = now - DEADLINE
     opened = []
-    for partition in OPEN_PARTITIONS:
+    for shelf in OPEN_SHELVES:
         token: str | None = None
         while True:
-            page = deps.repo.list_created_before(partition, cutoff, page_size, token)
+            page = deps.repo.list_created_before(shelf, cutoff, page_size, token)
             for app in page.items:
                 if app.deadline_ticket:
                     continue
@@ -72,6 +74,7 @@ def sweep(deps: DeadlineDeps, page_size: int = 100) -> list[str]:
                 try:
                     advance(
                         deps.repo,
+                        deps.stats,
                         app,
                         now=now,
                         status=app.status,

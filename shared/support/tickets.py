@@ -18,18 +18,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.applications.eta import add_working_days
 from shared.applications.models import Application, FieldError, FullName
-from shared.applications.ports import ApplicationRepository, Clock, DocumentStore, KeyedHasher, Notifier
+from shared.applications.ports import ApplicationStore
 from shared.applications.typo_help import inn_suggestions
 from shared.core import identifiers
 from shared.core.errors import ConcurrentUpdate, DomainError, InvalidApplication
 from shared.core.messages import TICKET_STATUS_LABELS, field_message
+from shared.core.ports import Clock, DocumentStore, KeyedHasher, Notifier
+from shared.support.ports import TicketRepository
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")  # no daylight saving since 2014
 FORM_ANSWER_TARGET = timedelta(hours=12)
@@ -143,48 +145,10 @@ class TicketMessage(BaseModel):
     text: str
 
 
-@dataclass(frozen=True)
-class TicketPage:
-    items: list[Ticket]
-    next_token: str | None
-
-
-class TicketRepository(Protocol):
-    def next_number(self, counter: str) -> int:
-        """The next number of a counter (`tickets`, `complaints`); numbers are never reused."""
-
-    def create(self, ticket: Ticket, messages: Sequence[TicketMessage] = ()) -> bool:
-        """Store a new ticket with its first messages; False if a ticket with its id exists."""
-
-    def get(self, ticket_id: str) -> Ticket | None: ...
-
-    def messages(self, ticket_id: str) -> list[TicketMessage]:
-        """The ticket's conversation, oldest first."""
-
-    def save(
-        self,
-        ticket: Ticket,
-        expected_version: int,
-        messages: Sequence[TicketMessage] = (),
-        complaint: Complaint | None = None,
-    ) -> None:
-        """Write a change (and its messages, and the complaint record) if the stored version is still
-        `expected_version`; else ConcurrentUpdate and nothing is written."""
-
-    def list_by_owner(self, owner_sub: str, limit: int, next_token: str | None) -> TicketPage:
-        """A citizen's tickets, newest first."""
-
-    def list_by_status(
-        self, statuses: Sequence[TicketStatus], limit: int, next_token: str | None, due_before: datetime | None = None
-    ) -> TicketPage:
-        """Tickets in these statuses (one status after another), earliest answer target first;
-        with `due_before`, only those whose target is earlier."""
-
-
 @dataclass
 class TicketDeps:
     tickets: TicketRepository
-    applications: ApplicationRepository
+    applications: ApplicationStore
     hasher: KeyedHasher
     notifier: Notifier
     store: DocumentStore

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from shared.applications.lifecycle import advance, load
 from shared.applications.models import ApplicationBody, RejectionReason, RequiredAction, Stage, Status
-from shared.applications.ports import ApplicationRepository, Clock, FnsRecord, FnsRegistry, InnQuery, KeyedHasher
+from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core.errors import ConcurrentUpdate, DuplicateApplication, TransientStorageError
 from shared.core.messages import MISMATCHES, REJECTIONS
+from shared.core.ports import Clock, KeyedHasher
+from shared.verification.ports import FnsRecord, FnsRegistry, InnQuery
 
 CABINET_FEATURES = ("declarations", "statements", "payments", "notifications")
 
@@ -54,7 +56,8 @@ def mismatches(body: ApplicationBody, record: FnsRecord) -> list[str]:
 
 @dataclass
 class StepDeps:
-    repo: ApplicationRepository
+    repo: ApplicationStore
+    stats: StageStatistics
     clock: Clock
 
 
@@ -71,6 +74,7 @@ def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
             message, fix = REJECTIONS["inn_not_found"]
             advance(
                 deps.repo,
+                deps.stats,
                 app,
                 now=now,
                 status=Status.REJECTED,
@@ -86,6 +90,7 @@ def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
             documents = sorted({doc for field in found for doc in _DOCUMENTS_FOR[field]})
             advance(
                 deps.repo,
+                deps.stats,
                 app,
                 now=now,
                 status=Status.NEEDS_CLARIFICATION,
@@ -110,6 +115,7 @@ def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
             return "mismatch"
         advance(
             deps.repo,
+            deps.stats,
             app,
             now=now,
             status=Status.IN_PROGRESS,
@@ -134,6 +140,7 @@ def activate(deps: StepDeps, application_id: str) -> str:
     try:
         advance(
             deps.repo,
+            deps.stats,
             app,
             now=now,
             status=Status.READY,
@@ -162,6 +169,7 @@ def record_failure(deps: StepDeps, application_id: str, error: str) -> str:
     now = deps.clock.now()
     advance(
         deps.repo,
+        deps.stats,
         app,
         now=now,
         status=Status.IN_PROGRESS,
@@ -193,6 +201,7 @@ def lookup_submit(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
     try:
         advance(
             deps.repo,
+            deps.stats,
             app,
             now=deps.clock.now(),
             status=Status.IN_PROGRESS,
@@ -227,6 +236,7 @@ def _lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, applicat
         try:
             advance(
                 deps.repo,
+                deps.stats,
                 app,
                 now=now,
                 status=Status.IN_PROGRESS,
@@ -240,6 +250,7 @@ def _lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, applicat
             message, fix = REJECTIONS["duplicate_inn"]
             advance(
                 deps.repo,
+                deps.stats,
                 app,
                 now=now,
                 status=Status.REJECTED,
@@ -252,6 +263,7 @@ def _lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, applicat
     if state == "not_found":
         advance(
             deps.repo,
+            deps.stats,
             app,
             now=now,
             status=Status.NEEDS_CLARIFICATION,

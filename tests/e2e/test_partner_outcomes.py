@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 from tests.support.identifiers import fresh_inn
 from tests.support.local_cloud import LocalCloud, new_taxpayer
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 from tests.support.identifiers import fresh_inn, fresh_passport_number, fresh_phone
 from tests.support.local_cloud import LocalCloud, new_taxpayer
 

@@ -1,5 +1,6 @@
 """moto-backed AWS for handler and storage tests: the table, the idempotency table, the HMAC key,
-the state machine and the intake DLQ, shaped as infra/ creates them (docs/architecture.md)."""
+the state machine and the intake DLQ, shaped as infra/ creates them (the tables from
+shared/adapters/dynamodb/table.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from shared import wiring
+from shared.adapters.dynamodb import table
 from shared.core import clients as aws
 from shared.core import config
 
@@ -35,35 +37,9 @@ class Cloud:
         return sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]
 
 
-def _gsi(name: str) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": [
-            {"AttributeName": f"{name}pk", "KeyType": "HASH"},
-            {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
-
-
 def create_tables(ddb: Any) -> tuple[str, str]:
-    attrs = [
-        {"AttributeName": n, "AttributeType": "S"}
-        for n in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
-    ]
-    ddb.create_table(
-        TableName="applications",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=attrs,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[_gsi("gsi1"), _gsi("gsi2"), _gsi("gsi3")],
-    )
-    ddb.create_table(
-        TableName="idempotency",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-    )
+    """The applications and idempotency tables, from their description in code (table.py)."""
+    table.create_tables(ddb, "applications", "idempotency")
     return "applications", "idempotency"
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from functions.submit_application.handler import handler
-from tests.fakes import VALID_BODY
 from tests.integration.conftest import Cloud, Context, api_event
+from tests.support.fakes import VALID_BODY
 from tests.support.identifiers import inn12
 
 

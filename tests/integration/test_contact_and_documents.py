@@ -11,8 +11,8 @@ import pytest
 from functions.submit_application.handler import handler as api
 from shared import wiring
 from shared.contact.confirmation import CodeProblem, confirm, resend, workflow_waits
-from tests.fakes import VALID_BODY
 from tests.integration.conftest import REGION, Cloud, Context, api_event
+from tests.support.fakes import VALID_BODY
 
 
 def _submit(body: dict | None = None) -> str:

@@ -8,8 +8,8 @@ import boto3
 import pytest
 
 from functions.submit_application import intake
-from tests.fakes import VALID_BODY
 from tests.integration.conftest import REGION, Cloud, Context, sqs_event
+from tests.support.fakes import VALID_BODY
 from tests.support.identifiers import inn12
 
 

@@ -6,15 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.adapters.dynamodb.applications import DynamoApplicationRepository
+from shared.adapters.dynamodb.applications import DynamoApplicationStore
 from shared.adapters.dynamodb.journal import DynamoAccessJournal
+from shared.adapters.dynamodb.stage_statistics import DynamoStageStatistics
 from shared.applications.lifecycle import advance
 from shared.applications.models import Channel, Status
 from shared.applications.submission import Origin, SubmissionDeps, submit
 from shared.core.errors import ConcurrentUpdate, InvalidPageToken
 from shared.journal.access import AccessAction, Accessor, ActorRole, creation_entry, entries, pending_subject
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 from tests.integration.conftest import Cloud
+from tests.support.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 OPERATOR = Accessor(role=ActorRole.OPERATOR, actor_id="op-1", source="api 10.1.1.1")
@@ -56,7 +57,7 @@ def test_creation_entry_written_twice_is_one_line(cloud: Cloud) -> None:
 
 
 def test_claim_wins_over_a_workflow_step_holding_the_old_item(cloud: Cloud) -> None:
-    repo = DynamoApplicationRepository(cloud.table)
+    repo = DynamoApplicationStore(cloud.table)
     origin = Origin(allowed_channels=frozenset({Channel.OFFICE}), default_channel=Channel.OFFICE, operator_id="op-1")
     deps = SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), FixedClock())
     app = submit({**VALID_BODY, "channel": "office"}, origin, deps, "corr").application
@@ -68,7 +69,7 @@ def test_claim_wins_over_a_workflow_step_holding_the_old_item(cloud: Cloud) -> N
     assert repo.claim(app.application_id, "citizen-1", app.snils_hash)
     assert not repo.claim(app.application_id, "citizen-2", app.snils_hash)  # once only
     with pytest.raises(ConcurrentUpdate):  # the stale full-item write cannot undo the claim
-        advance(repo, held, now=T0, status=Status.READY, stage=held.stage, note="x")
+        advance(repo, DynamoStageStatistics(cloud.table), held, now=T0, status=Status.READY, stage=held.stage, note="x")
     assert repo.list_claimable(app.snils_hash, 10) == []
     owned = repo.list_by_owner("citizen-1", 10, None).items
     assert [a.application_id for a in owned] == [app.application_id]

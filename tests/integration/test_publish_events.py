@@ -14,15 +14,16 @@ import pytest
 
 from functions.publish_events import handler as publisher
 from localcloud.moto_patches import _event_patches
-from shared.adapters.dynamodb.applications import DynamoApplicationRepository
+from shared.adapters.dynamodb.applications import DynamoApplicationStore
+from shared.adapters.dynamodb.stage_statistics import DynamoStageStatistics
 from shared.applications.lifecycle import advance
 from shared.applications.models import Application, Stage, Status
 from shared.applications.submission import SubmissionDeps, submit
 from shared.core.errors import DuplicatePartnerRequest
 from shared.events.status_changed import DETAIL_TYPE, EVENT_SOURCE
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 from tests.integration.conftest import REGION, Cloud, Context
 from tests.support.data import partner as partner_origin
+from tests.support.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock
 from tests.support.identifiers import inn12
 
 BUS = "applications"
@@ -31,7 +32,8 @@ PARTNERS = ("bank-1", "bank-2")
 
 @dataclass
 class Events:
-    repo: DynamoApplicationRepository
+    repo: DynamoApplicationStore
+    stats: DynamoStageStatistics
     queues: dict[str, str]
     failures: str
     stream_arn: str
@@ -74,9 +76,7 @@ def events(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[Events]:
     for owner, name, value in _event_patches():  # InputPath, as the local cloud honours it
         monkeypatch.setattr(owner, name, value, raising=False)
     ddb = boto3.client("dynamodb", region_name=REGION)
-    table = ddb.update_table(
-        TableName=cloud.table, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-    )["TableDescription"]
+    table = ddb.describe_table(TableName=cloud.table)["Table"]  # created with its stream (table.py)
     sqs = boto3.client("sqs", region_name=REGION)
     bridge = boto3.client("events", region_name=REGION)
     bridge.create_event_bus(Name=BUS)
@@ -93,7 +93,14 @@ def events(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[Events]:
     monkeypatch.setenv("EVENT_BUS_NAME", BUS)
     monkeypatch.setenv("PUBLISH_FAILURES_URL", failures)
     publisher._adapters.cache_clear()
-    yield Events(DynamoApplicationRepository(cloud.table), queues, failures, table["LatestStreamArn"], FixedClock())
+    yield Events(
+        DynamoApplicationStore(cloud.table),
+        DynamoStageStatistics(cloud.table),
+        queues,
+        failures,
+        table["LatestStreamArn"],
+        FixedClock(),
+    )
     publisher._adapters.cache_clear()
 
 
@@ -107,9 +114,23 @@ def test_each_partner_receives_its_own_outcomes_as_the_detail(events: Events) ->
             lock_inn=False,
         )
     moved = advance(
-        events.repo, mine, now=events.clock.now(), status=Status.IN_PROGRESS, stage=Stage.FNS_CHECK, note=""
+        events.repo,
+        events.stats,
+        mine,
+        now=events.clock.now(),
+        status=Status.IN_PROGRESS,
+        stage=Stage.FNS_CHECK,
+        note="",
     )
-    advance(events.repo, moved, now=events.clock.now(), status=Status.READY, stage=Stage.COMPLETED, note="готово")
+    advance(
+        events.repo,
+        events.stats,
+        moved,
+        now=events.clock.now(),
+        status=Status.READY,
+        stage=Stage.COMPLETED,
+        note="готово",
+    )
 
     assert publisher.handler(events.stream_event(), Context()) == {"batchItemFailures": []}
 
@@ -140,6 +161,7 @@ def test_a_rejection_carries_its_reasons(events: Events) -> None:
     reason = RejectionReason(code="inn_not_found", message="ИНН не найден в реестре ФНС.", fix="Проверьте ИНН.")
     advance(
         events.repo,
+        events.stats,
         app,
         now=events.clock.now(),
         status=Status.REJECTED,

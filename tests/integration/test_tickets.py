@@ -15,9 +15,9 @@ from functions.support_ticket import escalation
 from functions.support_ticket.handler import handler
 from shared import wiring
 from shared.core import config
-from tests.fakes import VALID_BODY, FixedClock
 from tests.integration.conftest import REGION, Cloud, Context, api_event
 from tests.support.data import TICKET
+from tests.support.fakes import VALID_BODY, FixedClock
 
 OPERATOR = {"sub": "op-1", "roles": "operator"}
 
@@ -225,7 +225,7 @@ def test_sweep_files_one_complaint_and_puts_deadline_tickets_on_the_desk(
     application_id = json.loads(reply["body"])["application_id"]
 
     later = FixedClock(datetime.now(UTC) + timedelta(days=30))
-    monkeypatch.setattr(escalation, "SystemClock", lambda: later)
+    monkeypatch.setattr(wiring, "SystemClock", lambda: later)  # the sweep's clock, 30 days on
     assert escalation.handler({}, Context()) == {"tickets_opened": 1, "complaints_filed": 1}
     assert escalation.handler({}, Context()) == {"tickets_opened": 0, "complaints_filed": 0}  # once each
 

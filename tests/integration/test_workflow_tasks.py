@@ -20,8 +20,8 @@ from shared.applications.lifecycle import advance
 from shared.applications.models import Stage, Status
 from shared.core import config
 from shared.core.errors import ConcurrentUpdate, FnsUnavailable
-from tests.fakes import VALID_BODY
 from tests.integration.conftest import Cloud, Context, api_event
+from tests.support.fakes import VALID_BODY
 from tests.support.identifiers import inn12
 
 REGISTRY = {
@@ -97,7 +97,7 @@ def test_match_activates_to_ready(fns: type[_Registry]) -> None:
     assert shown["status"] == "ready" and shown["status_label"] == "Готов"
     assert [h["status"] for h in shown["history"]] == ["in_progress", "in_progress", "ready"]
     assert shown["expected_ready_at"] is None
-    times = wiring.repository().stage_times()
+    times = wiring.stage_statistics().stage_times()
     # measured for the estimates: the stage left at each change (no confirmation in this direct run)
     assert times["contact_confirmation"][0] == 1 and times["activation"][0] == 1
 
@@ -159,10 +159,19 @@ def test_concurrent_status_change_loses_its_race_cleanly(fns: type[_Registry]) -
     repo = wiring.repository()
     first_reader, second_reader = repo.get(app_id), repo.get(app_id)
     assert first_reader is not None and second_reader is not None
-    advance(repo, first_reader, now=first_reader.updated_at, status=Status.READY, stage=Stage.COMPLETED, note="won")
+    advance(
+        repo,
+        wiring.stage_statistics(),
+        first_reader,
+        now=first_reader.updated_at,
+        status=Status.READY,
+        stage=Stage.COMPLETED,
+        note="won",
+    )
     with pytest.raises(ConcurrentUpdate):
         advance(
             repo,
+            wiring.stage_statistics(),
             second_reader,
             now=second_reader.updated_at,
             status=Status.REJECTED,

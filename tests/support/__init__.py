@@ -1,5 +1,7 @@
-"""What several test modules share: test data, builders and helpers (never tests themselves).
+"""What several test modules share: fakes, test data, builders and helpers (never tests themselves).
 
+- `fakes`: in-memory fakes of the ports (tests/integration/test_store_contracts.py holds each to
+  its DynamoDB adapter);
 - `identifiers`: valid INNs, SNILS and phones made up for a test, none of them reused in a process;
 - `data`: fixed domain objects matching the sample body (a portal citizen's origin, a partner's,
   the FNS record, a support ticket request);

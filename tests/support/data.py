@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from shared.applications.models import Channel
-from shared.applications.ports import FnsRecord
 from shared.applications.submission import Origin
+from shared.verification.ports import FnsRecord
 
 # A citizen on the portal, as the API builds the origin of a confirmed citizen's request.
 CITIZEN = Origin(allowed_channels=frozenset({Channel.PORTAL}), default_channel=Channel.PORTAL, owner_sub="u1")

@@ -18,7 +18,7 @@ import boto3
 import requests
 
 from localcloud.process import running
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 from tests.support.identifiers import fresh_inn, fresh_passport_number, fresh_phone, fresh_snils
 
 CODE_TTL_SECONDS = 6  # the local cloud's contact-code lifetime in these tests (10 minutes by default)

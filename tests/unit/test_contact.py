@@ -16,23 +16,33 @@ from shared.contact.confirmation import (
     resend,
     workflow_waits,
 )
-from tests.fakes import (
+from tests.support.data import CITIZEN
+from tests.support.fakes import (
     VALID_BODY,
     FakeCallbacks,
     FakeHasher,
     FakeNotifier,
     FakeWorkflow,
     FixedClock,
-    InMemoryRepository,
+    InMemoryApplications,
+    InMemoryContactCodes,
+    InMemoryStageStatistics,
 )
-from tests.support.data import CITIZEN
 
 
 @pytest.fixture
 def setup():  # type: ignore[no-untyped-def]
-    repo, clock = InMemoryRepository(), FixedClock()
+    repo, clock = InMemoryApplications(), FixedClock()
     app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c").application
-    deps = ContactDeps(repo=repo, hasher=FakeHasher(), notifier=FakeNotifier(), callbacks=FakeCallbacks(), clock=clock)
+    deps = ContactDeps(
+        repo=repo,
+        codes=InMemoryContactCodes(),
+        stats=InMemoryStageStatistics(),
+        hasher=FakeHasher(),
+        notifier=FakeNotifier(),
+        callbacks=FakeCallbacks(),
+        clock=clock,
+    )
     waiting = workflow_waits(deps, app, "token-1", expired=False)
     return deps, waiting
 
@@ -43,7 +53,7 @@ def test_submission_waits_for_the_code(setup) -> None:  # type: ignore[no-untype
     (channel, to, text) = deps.notifier.sent[0]
     assert (channel, to) == ("sms", "+79123456789")
     assert deps.notifier.last_code() in text
-    stored = deps.repo.get_code(app.application_id)
+    stored = deps.codes.get_code(app.application_id)
     assert deps.notifier.last_code() not in stored.model_dump_json()  # only a keyed hash is kept
 
 

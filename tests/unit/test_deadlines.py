@@ -5,20 +5,28 @@ from datetime import timedelta
 from shared.applications.submission import SubmissionDeps, submit
 from shared.support.deadlines import DeadlineDeps, sweep
 from shared.support.tickets import open_deadline_ticket
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository, InMemoryTickets
 from tests.support.data import CITIZEN
+from tests.support.fakes import (
+    VALID_BODY,
+    FakeHasher,
+    FakeWorkflow,
+    FixedClock,
+    InMemoryApplications,
+    InMemoryStageStatistics,
+    InMemoryTickets,
+)
 from tests.support.identifiers import inn12
 
 
 def test_only_applications_older_than_15_days_get_a_ticket_once() -> None:
-    repo, clock = InMemoryRepository(), FixedClock()
+    repo, clock = InMemoryApplications(), FixedClock()
     deps = SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock)
     old = submit(dict(VALID_BODY), CITIZEN, deps, "c").application
     clock.at += timedelta(days=14)
     recent = submit({**VALID_BODY, "inn": inn12("7700000011")}, CITIZEN, deps, "c").application
     clock.at += timedelta(days=1, minutes=1)
     tickets = InMemoryTickets()
-    sweeper = DeadlineDeps(repo=repo, tickets=tickets, clock=clock)
+    sweeper = DeadlineDeps(repo=repo, stats=InMemoryStageStatistics(), tickets=tickets, clock=clock)
     assert sweep(sweeper) == ["ЛК-000001"]
     assert sweep(sweeper) == []  # once
     assert repo.get(old.application_id).deadline_ticket == "ЛК-000001"
@@ -31,7 +39,7 @@ def test_only_applications_older_than_15_days_get_a_ticket_once() -> None:
 
 
 def test_a_ticket_already_opened_for_an_application_is_not_opened_again() -> None:
-    repo, clock, tickets = InMemoryRepository(), FixedClock(), InMemoryTickets()
+    repo, clock, tickets = InMemoryApplications(), FixedClock(), InMemoryTickets()
     app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c").application
     first = open_deadline_ticket(tickets, app, clock.now())
     assert open_deadline_ticket(tickets, app, clock.now()) == first

@@ -5,14 +5,14 @@ from datetime import UTC, datetime, timedelta
 from shared.applications.eta import MIN_SAMPLES, add_working_days, expected_ready_at
 from shared.applications.models import Application, Stage, Status
 from shared.applications.submission import SubmissionDeps, submit
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 from tests.support.data import CITIZEN
+from tests.support.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryApplications
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday
 
 
 def app_in(stage: Stage, status: Status = Status.IN_PROGRESS) -> Application:
-    repo = InMemoryRepository()
+    repo = InMemoryApplications()
     app = submit(
         dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), FixedClock()), "c"
     ).application

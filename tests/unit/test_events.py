@@ -12,7 +12,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from shared.adapters.dynamodb.applications import _app_attrs
+from shared.adapters.dynamodb import keys as table_keys
+from shared.adapters.dynamodb.applications import application_attrs
+from shared.adapters.dynamodb.base import to_item
+from shared.adapters.dynamodb.stream import application_changes
 from shared.applications.models import Application, RejectionReason, Stage, Status
 from shared.applications.submission import Origin, SubmissionDeps, submit
 from shared.events.status_changed import (
@@ -24,8 +27,8 @@ from shared.events.status_changed import (
     scrub,
     status_change,
 )
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 from tests.support.data import CITIZEN, partner
+from tests.support.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryApplications
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs/schemas/application-status-changed.v1.json").read_text()
@@ -35,7 +38,7 @@ PERSONAL = ("500100732259", "11223344595", "112-233-445 95", "123456", "Иван
 
 
 def _application(origin: Origin = PARTNER) -> Application:
-    repo = InMemoryRepository()
+    repo = InMemoryApplications()
     deps = SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), FixedClock())
     body = {**VALID_BODY, "channel": origin.default_channel.value}
     return submit(body, origin, deps, "c1").application
@@ -43,7 +46,7 @@ def _application(origin: Origin = PARTNER) -> Application:
 
 def _image(app: Application) -> dict[str, Any]:
     """The META item exactly as the repository stores it (what the stream's images hold)."""
-    return json.loads(json.dumps(_app_attrs(app)))
+    return json.loads(json.dumps(application_attrs(app)))
 
 
 def _change(new: Application | None, old: Application | None = None, seq: str = "1", **keys: str) -> StreamChange:
@@ -53,7 +56,7 @@ def _change(new: Application | None, old: Application | None = None, seq: str = 
     return StreamChange(
         sequence_number=seq,
         event_name=name,
-        keys=keys or {"pk": f"APP#{app.application_id}", "sk": "META"},
+        keys=keys or table_keys.application(app.application_id),
         old_image=_image(old) if old else None,
         new_image=_image(new) if new else None,
     )
@@ -99,14 +102,39 @@ def test_only_a_changed_status_makes_an_event() -> None:
 @pytest.mark.parametrize(
     "keys",
     [
-        {"pk": "APP#a", "sk": "HIST#2026-11-27T09:00:00Z#000001"},
-        {"pk": "INNLOCK#h", "sk": "LOCK"},
-        {"pk": "PARTNER#bank-1#req-42", "sk": "REQ"},
-        {"pk": "TICKET#deadline-a", "sk": "META"},
+        table_keys.key(table_keys.application_partition("a"), table_keys.history_sort("2026-11-27T09:00:00Z", 1)),
+        table_keys.contact_code("a"),
+        table_keys.document("a", "d1"),
+        table_keys.inn_lock("h"),
+        table_keys.partner_request("bank-1", "req-42"),
+        table_keys.ticket("deadline-a"),
+        table_keys.change_request("cr-1"),
     ],
 )
 def test_other_items_make_no_event(keys: dict[str, str]) -> None:
-    assert status_change(_change(_application(), **keys)) is None
+    """The stream's reader passes on application items only: history lines, locks, partner keys
+    and tickets never reach the event rules, even with an application-like image."""
+    app = _application()
+    image = to_item(application_attrs(app))
+
+    def record(seq: str, item_keys: dict[str, str]) -> dict[str, Any]:
+        return {
+            "eventID": seq,
+            "eventName": "INSERT",
+            "eventSource": "aws:dynamodb",
+            "dynamodb": {
+                "Keys": to_item(item_keys),
+                "NewImage": image,
+                "SequenceNumber": seq,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+            },
+        }
+
+    changes = application_changes(
+        {"Records": [record("1", keys), record("2", table_keys.application(app.application_id))]}
+    )
+    assert [c.sequence_number for c in changes] == ["2"]
+    assert status_change(changes[0]) is not None
 
 
 def test_a_removed_application_makes_no_event() -> None:
@@ -228,7 +256,7 @@ def _batch() -> list[StreamChange]:
     ready = first.model_copy(update={"status": Status.READY, "version": 3})
     return [
         _change(first, seq="10"),
-        _change(first, seq="11", pk=f"APP#{first.application_id}", sk="HIST#x"),
+        _change(first.model_copy(update={"stage": Stage.FNS_CHECK, "version": 2}), first, seq="11"),  # no event
         _change(second, seq="12"),
         _change(ready, first, seq="13"),
     ]

@@ -11,7 +11,7 @@ from shared.applications.validation import parse_application
 from shared.core.errors import InvalidApplication
 from shared.profile.changes import parse_request
 from shared.support.tickets import parse_change, parse_ticket_request
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 
 
 def _codes(error: InvalidApplication) -> set[tuple[str, str]]:

@@ -11,8 +11,15 @@ from shared.applications.lifecycle import advance
 from shared.applications.models import Stage, Status
 from shared.applications.submission import SubmissionDeps, submit
 from shared.core import metrics
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 from tests.support.data import partner
+from tests.support.fakes import (
+    VALID_BODY,
+    FakeHasher,
+    FakeWorkflow,
+    FixedClock,
+    InMemoryApplications,
+    InMemoryStageStatistics,
+)
 
 PARTNER = partner("p", "r")
 
@@ -34,12 +41,12 @@ def _emitted(out: str) -> list[dict]:
 
 
 def test_submission_stage_and_outcome(capsys: pytest.CaptureFixture[str]) -> None:
-    repo, clock = InMemoryRepository(), FixedClock()
+    repo, clock = InMemoryApplications(), FixedClock()
     app = submit(
         {**VALID_BODY, "channel": "partner"}, PARTNER, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c"
     ).application
     later = clock.now() + timedelta(seconds=90)
-    advance(repo, app, now=later, status=Status.READY, stage=Stage.COMPLETED, note="готово")
+    advance(repo, InMemoryStageStatistics(), app, now=later, status=Status.READY, stage=Stage.COMPLETED, note="готово")
     emitted = _emitted(capsys.readouterr().out)
     assert {
         "name": "ApplicationsSubmitted",

@@ -8,11 +8,10 @@ import pytest
 
 from shared.applications.models import Channel, Stage, Status
 from shared.applications.submission import Origin, SubmissionDeps, submit
-from shared.core.errors import ConcurrentUpdate, InvalidApplication
+from shared.core.errors import InvalidApplication
 from shared.profile.changes import (
     ChangeDeps,
     ChangeProblem,
-    ChangeRequest,
     ChangeStatus,
     create,
     decide,
@@ -20,43 +19,34 @@ from shared.profile.changes import (
     record_upload,
 )
 from shared.review.decisions import DocumentRequest
-from tests.fakes import VALID_BODY, FakeDocumentStore, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
-
-
-class MemoryChanges:
-    def __init__(self) -> None:
-        self.items: dict[str, ChangeRequest] = {}
-
-    def create(self, request: ChangeRequest) -> None:
-        assert request.request_id not in self.items
-        self.items[request.request_id] = request
-
-    def get(self, request_id: str) -> ChangeRequest | None:
-        return self.items.get(request_id)
-
-    def save(self, request: ChangeRequest, expected_version: int) -> None:
-        if self.items[request.request_id].version != expected_version:
-            raise ConcurrentUpdate(request.request_id)
-        self.items[request.request_id] = request
-
-    def list_by_owner(
-        self, owner_sub: str, limit: int, next_token: str | None
-    ) -> tuple[list[ChangeRequest], str | None]:
-        return [r for r in self.items.values() if r.owner_sub == owner_sub][:limit], None
-
-    def list_by_status(self, status: str, limit: int, next_token: str | None) -> tuple[list[ChangeRequest], str | None]:
-        return [r for r in self.items.values() if r.status == status][:limit], None
+from tests.support.fakes import (
+    VALID_BODY,
+    FakeDocumentStore,
+    FakeHasher,
+    FakeWorkflow,
+    FixedClock,
+    InMemoryApplications,
+    InMemoryChangeRequests,
+    InMemoryStageStatistics,
+)
 
 
 def _deps(ready: bool = True) -> tuple[ChangeDeps, str]:
-    repo = InMemoryRepository()
+    repo = InMemoryApplications()
     clock = FixedClock(datetime(2026, 12, 30, 10, 0, tzinfo=UTC))  # the New Year holidays follow
     origin = Origin(allowed_channels=frozenset({Channel.PORTAL}), default_channel=Channel.PORTAL, owner_sub="citizen")
     app = submit(VALID_BODY, origin, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c").application
     if ready:
         repo.apps[app.application_id] = app.model_copy(update={"status": Status.READY, "stage": Stage.COMPLETED})
     counter = iter(range(1000))
-    deps = ChangeDeps(MemoryChanges(), repo, FakeDocumentStore(), clock, new_id=lambda: f"id-{next(counter)}")
+    deps = ChangeDeps(
+        InMemoryChangeRequests(),
+        repo,
+        InMemoryStageStatistics(),
+        FakeDocumentStore(),
+        clock,
+        new_id=lambda: f"id-{next(counter)}",
+    )
     return deps, app.application_id
 
 

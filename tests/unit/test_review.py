@@ -3,7 +3,6 @@
 import pytest
 
 from shared.applications.models import Stage, Status
-from shared.applications.ports import FnsRecord
 from shared.applications.submission import SubmissionDeps, submit
 from shared.core.errors import InvalidApplication
 from shared.review.decisions import (
@@ -17,8 +16,10 @@ from shared.review.decisions import (
     record_upload,
     request_upload,
 )
+from shared.verification.ports import FnsRecord
 from shared.verification.steps import StepDeps, verify
-from tests.fakes import (
+from tests.support.data import CITIZEN, RECORD
+from tests.support.fakes import (
     VALID_BODY,
     FakeCallbacks,
     FakeDocumentStore,
@@ -26,19 +27,30 @@ from tests.fakes import (
     FakeHasher,
     FakeWorkflow,
     FixedClock,
-    InMemoryRepository,
+    InMemoryApplications,
+    InMemoryDocumentRecords,
+    InMemoryStageStatistics,
 )
-from tests.support.data import CITIZEN, RECORD
 
 
 @pytest.fixture
 def waiting():  # type: ignore[no-untyped-def]
     """An application whose name did not match, the workflow waiting for its documents."""
-    repo, clock = InMemoryRepository(), FixedClock()
+    repo, clock = InMemoryApplications(), FixedClock()
     app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c").application
     other = FnsRecord(**{**RECORD.__dict__, "last_name": "Петрова"})
-    assert verify(StepDeps(repo, clock), FakeFns({RECORD.inn: other}), app.application_id) == "mismatch"
-    deps = ReviewDeps(repo=repo, store=FakeDocumentStore(), callbacks=FakeCallbacks(), clock=clock)
+    assert (
+        verify(StepDeps(repo, InMemoryStageStatistics(), clock), FakeFns({RECORD.inn: other}), app.application_id)
+        == "mismatch"
+    )
+    deps = ReviewDeps(
+        repo=repo,
+        records=InMemoryDocumentRecords(),
+        stats=InMemoryStageStatistics(),
+        store=FakeDocumentStore(),
+        callbacks=FakeCallbacks(),
+        clock=clock,
+    )
     return deps, await_documents(deps, repo.get(app.application_id), "docs-token")
 
 

@@ -28,7 +28,7 @@ from shared.signed_xml.channel import (
     SignedXmlError,
     verify_signed_application,
 )
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 
 NOW = datetime.now(UTC)
 TRUST = test_ca.trust_store_pem()
@@ -471,8 +471,7 @@ def test_builder_refuses_unknown_fields() -> None:
 
 def test_importing_the_module_does_not_load_lxml_or_signxml() -> None:
     code = (
-        "import sys, shared.signed_xml.channel; "
-        "print(sorted({'lxml', 'signxml', 'cryptography'} & set(sys.modules)))"
+        "import sys, shared.signed_xml.channel; print(sorted({'lxml', 'signxml', 'cryptography'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

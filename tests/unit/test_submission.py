@@ -5,8 +5,8 @@ import pytest
 from shared.applications.models import Channel, Status
 from shared.applications.submission import Origin, SubmissionDeps, submit
 from shared.core.errors import DuplicateApplication, InvalidApplication
-from tests.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 from tests.support.data import partner
+from tests.support.fakes import VALID_BODY, FakeHasher, FakeWorkflow, FixedClock, InMemoryApplications
 
 
 def citizen(sub: str) -> Origin:
@@ -20,7 +20,7 @@ PARTNER = partner("bank-1", "r-1")
 
 @pytest.fixture
 def deps() -> SubmissionDeps:
-    return SubmissionDeps(InMemoryRepository(), FakeHasher(), FakeWorkflow(), FixedClock())
+    return SubmissionDeps(InMemoryApplications(), FakeHasher(), FakeWorkflow(), FixedClock())
 
 
 def test_submit_stores_and_starts(deps) -> None:

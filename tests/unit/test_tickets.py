@@ -26,7 +26,8 @@ from shared.support.tickets import (
     parse_message,
     parse_ticket_request,
 )
-from tests.fakes import (
+from tests.support.data import CITIZEN, TICKET
+from tests.support.fakes import (
     VALID_BODY,
     FailingNotifier,
     FakeDocumentStore,
@@ -34,10 +35,9 @@ from tests.fakes import (
     FakeNotifier,
     FakeWorkflow,
     FixedClock,
-    InMemoryRepository,
+    InMemoryApplications,
     InMemoryTickets,
 )
-from tests.support.data import CITIZEN, TICKET
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 def deps(notifier: FakeNotifier | None = None) -> TicketDeps:
     return TicketDeps(
         tickets=InMemoryTickets(),
-        applications=InMemoryRepository(),
+        applications=InMemoryApplications(),
         hasher=FakeHasher(),
         notifier=notifier or FakeNotifier(),
         store=FakeDocumentStore(),
@@ -142,7 +142,7 @@ def test_a_screenshot_gets_a_presigned_post_under_support() -> None:
 def test_an_application_id_must_be_the_callers_own() -> None:
     d = deps()
     repo = d.applications
-    assert isinstance(repo, InMemoryRepository)
+    assert isinstance(repo, InMemoryApplications)
     app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), FixedClock()), "c")
     mine = app.application.application_id
     ticket, _ = open_ticket(d, "u1", parse_ticket_request({**TICKET, "application_id": mine}))

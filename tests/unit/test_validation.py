@@ -7,7 +7,7 @@ import pytest
 
 from shared.applications.validation import parse_application
 from shared.core.errors import InvalidApplication
-from tests.fakes import VALID_BODY
+from tests.support.fakes import VALID_BODY
 from tests.support.identifiers import inn12
 
 TODAY = date(2026, 11, 27)

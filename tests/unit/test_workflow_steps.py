@@ -6,20 +6,28 @@ import pytest
 
 from shared.applications.lifecycle import advance
 from shared.applications.models import Stage, Status
-from shared.applications.ports import FnsRecord
 from shared.applications.submission import SubmissionDeps, submit
 from shared.core.errors import ConcurrentUpdate, FnsUnavailable
+from shared.verification.ports import FnsRecord
 from shared.verification.steps import StepDeps, activate, clerk_form, record_failure, verify
-from tests.fakes import VALID_BODY, FakeFns, FakeHasher, FakeWorkflow, FixedClock, InMemoryRepository
 from tests.support.data import CITIZEN, RECORD
+from tests.support.fakes import (
+    VALID_BODY,
+    FakeFns,
+    FakeHasher,
+    FakeWorkflow,
+    FixedClock,
+    InMemoryApplications,
+    InMemoryStageStatistics,
+)
 
 
 @pytest.fixture
-def world() -> tuple[InMemoryRepository, StepDeps, str]:
-    repo = InMemoryRepository()
+def world() -> tuple[InMemoryApplications, StepDeps, str]:
+    repo = InMemoryApplications()
     clock = FixedClock()
     result = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c1")
-    return repo, StepDeps(repo=repo, clock=clock), result.application.application_id
+    return repo, StepDeps(repo=repo, stats=InMemoryStageStatistics(), clock=clock), result.application.application_id
 
 
 @pytest.mark.parametrize(
@@ -88,9 +96,13 @@ def test_fns_fault_propagates_for_retry(world) -> None:
 def test_stale_writer_loses_cleanly(world) -> None:
     repo, deps, app_id = world
     stale = repo.get(app_id)
-    advance(repo, stale, now=deps.clock.now(), status=Status.IN_PROGRESS, stage=Stage.ACTIVATION, note="first")
+    advance(
+        repo, deps.stats, stale, now=deps.clock.now(), status=Status.IN_PROGRESS, stage=Stage.ACTIVATION, note="first"
+    )
     with pytest.raises(ConcurrentUpdate):
-        advance(repo, stale, now=deps.clock.now(), status=Status.REJECTED, stage=Stage.COMPLETED, note="second")
+        advance(
+            repo, deps.stats, stale, now=deps.clock.now(), status=Status.REJECTED, stage=Stage.COMPLETED, note="second"
+        )
     assert repo.get(app_id).stage is Stage.ACTIVATION
     assert [h.note for h in repo.history(app_id)][-1] == "first"
 

@@ -1,5 +1,5 @@
-"""EventBridge PutEvents behind shared.events.status_changed.EventPublisher, and the SQS queue that keeps the
-changes which could not become events (shared.events.status_changed.SetAside)."""
+"""EventBridge PutEvents behind shared.events.ports.EventPublisher, and the SQS queue that keeps the
+changes which could not become events (shared.events.ports.SetAside)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The access journal in the applications table: `JOURNAL#<sub>` / `<at>#<entry id>`, with a TTL.
+"""The access journal in the one table (keys.py: `JOURNAL#<sub>` / `<at>#<entry id>`, with a TTL).
 
 Newest first is a reverse query on the sort key; the page token is the last key, opaque to clients.
 """
@@ -10,10 +10,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared.adapters.dynamodb.applications import _raise_transient, _to_item, query_page
-from shared.core.clients import client
+from shared.adapters.dynamodb import keys
+from shared.adapters.dynamodb.base import DynamoStore, query_page, raise_transient, to_item
 from shared.core.errors import TransientStorageError
-from shared.journal.access import RETENTION, AccessEntry, JournalPage
+from shared.core.paging import Page
+from shared.journal.access import RETENTION, AccessEntry
 
 _BATCH = 25
 
@@ -23,26 +24,19 @@ def _item(entry: AccessEntry) -> dict[str, Any]:
     stamp = data["at"].replace("+00:00", "Z")
     data.update(
         {
-            "pk": f"JOURNAL#{entry.subject_sub}",
-            "sk": f"{stamp}#{entry.entry_id}",
-            "entity": "access",
-            "ttl": int((entry.at + RETENTION).timestamp()),
+            keys.PK: keys.journal(entry.subject_sub),
+            keys.SK: keys.journal_sort(stamp, entry.entry_id),
+            keys.ENTITY: "access",
+            keys.TTL: int((entry.at + RETENTION).timestamp()),
         }
     )
     return data
 
 
-class DynamoAccessJournal:
-    def __init__(self, table_name: str) -> None:
-        self._table = table_name
-
-    @property
-    def _ddb(self) -> Any:
-        return client("dynamodb")
-
+class DynamoAccessJournal(DynamoStore):
     def record(self, entries: Sequence[AccessEntry]) -> None:
         for start in range(0, len(entries), _BATCH):
-            self._write([{"PutRequest": {"Item": _to_item(_item(e))}} for e in entries[start : start + _BATCH]])
+            self._write([{"PutRequest": {"Item": to_item(_item(e))}} for e in entries[start : start + _BATCH]])
 
     def _write(self, requests: list[dict[str, Any]]) -> None:
         pending = {self._table: requests}
@@ -50,23 +44,23 @@ class DynamoAccessJournal:
             try:
                 response = self._ddb.batch_write_item(RequestItems=pending)
             except ClientError as error:
-                _raise_transient(error)
+                raise_transient(error)
                 raise
             pending = response.get("UnprocessedItems") or {}
             if not pending:
                 return
         raise TransientStorageError("journal entries left unprocessed")
 
-    def list(self, subject_sub: str, limit: int, next_token: str | None) -> JournalPage:
+    def list(self, subject_sub: str, limit: int, next_token: str | None) -> Page[AccessEntry]:
         params: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": _to_item({":pk": f"JOURNAL#{subject_sub}"}),
+            "KeyConditionExpression": f"{keys.PK} = :pk",
+            "ExpressionAttributeValues": to_item({":pk": keys.journal(subject_sub)}),
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        items, token = query_page(self._ddb, params, next_token, owner=("pk", f"JOURNAL#{subject_sub}"))
-        return JournalPage(items=[AccessEntry.model_validate(i) for i in items], next_token=token)
+        items, token = query_page(self._ddb, params, next_token, owner=(keys.PK, keys.journal(subject_sub)))
+        return Page(items=[AccessEntry.model_validate(i) for i in items], next_token=token)
 
     def reassign(self, from_subject: str, to_subject: str) -> int:
         moved = 0
@@ -75,12 +69,12 @@ class DynamoAccessJournal:
             page = self.list(from_subject, 100, token)
             if page.items:
                 self.record([e.model_copy(update={"subject_sub": to_subject}) for e in page.items])
-                keys = [
-                    {"DeleteRequest": {"Key": _to_item({k: v for k, v in _item(e).items() if k in ("pk", "sk")})}}
+                deletes = [
+                    {"DeleteRequest": {"Key": to_item({k: v for k, v in _item(e).items() if k in (keys.PK, keys.SK)})}}
                     for e in page.items
                 ]
-                for start in range(0, len(keys), _BATCH):
-                    self._write(keys[start : start + _BATCH])
+                for start in range(0, len(deletes), _BATCH):
+                    self._write(deletes[start : start + _BATCH])
                 moved += len(page.items)
             if page.next_token is None:
                 return moved

@@ -13,9 +13,9 @@ import urllib.request
 from datetime import date
 from typing import Any
 
-from shared.applications.ports import FnsRecord, InnQuery
 from shared.core.errors import FnsUnavailable
 from shared.core.metrics import emit
+from shared.verification.ports import FnsRecord, InnQuery
 
 
 class HttpFnsRegistry:
