@@ -40,6 +40,7 @@ from constructs import Construct
 
 from infra.components.nag import acknowledge
 from infra.components.service_function import FunctionRuntime, ServiceFunction
+from shared.adapters.dynamodb import keys
 
 # shared/events/status_changed.py: EVENT_SOURCE, DETAIL_TYPE (infra does not import the functions' package)
 EVENT_SOURCE = "tax-cabinet.applications"
@@ -289,7 +290,7 @@ class OutcomeEvents(Construct):
                 lambda_.FilterCriteria.filter(
                     {
                         "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
-                        "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.is_equal("META")}}},
+                        "dynamodb": {"Keys": {keys.SK: {"S": lambda_.FilterRule.is_equal(keys.META)}}},
                     }
                 )
             ],

@@ -1,4 +1,5 @@
-"""The applications table (single-table layout, docs/architecture.md) and the idempotency table."""
+"""The applications table and the idempotency table; key and index names come from the code that
+reads them (shared/adapters/dynamodb/keys.py), so the two cannot drift."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from shared.adapters.dynamodb import keys
 
 _S = dynamodb.AttributeType.STRING
 
@@ -27,20 +30,20 @@ class Storage(Construct):
         self.table = dynamodb.Table(
             self,
             "ApplicationsTable",
-            partition_key=dynamodb.Attribute(name="pk", type=_S),
-            sort_key=dynamodb.Attribute(name="sk", type=_S),
+            partition_key=dynamodb.Attribute(name=keys.PK, type=_S),
+            sort_key=dynamodb.Attribute(name=keys.SK, type=_S),
             deletion_protection=True,
-            time_to_live_attribute="ttl",  # transient items (contact codes) expire
+            time_to_live_attribute=keys.TTL,  # transient items (contact codes) expire
             # every committed write, for the status-event publisher (infra/components/events.py)
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             removal_policy=RemovalPolicy.RETAIN,
             **common,
         )
-        for index in ("gsi1", "gsi2", "gsi3"):  # by owner, by status, by INN hash
+        for index in keys.INDEXES:  # by owner, by status, by INN hash
             self.table.add_global_secondary_index(
-                index_name=index,
-                partition_key=dynamodb.Attribute(name=f"{index}pk", type=_S),
-                sort_key=dynamodb.Attribute(name=f"{index}sk", type=_S),
+                index_name=index.name,
+                partition_key=dynamodb.Attribute(name=index.pk, type=_S),
+                sort_key=dynamodb.Attribute(name=index.sk, type=_S),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
         self.idempotency_table = dynamodb.Table(
