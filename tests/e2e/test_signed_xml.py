@@ -4,6 +4,7 @@ tampering, an untrusted or expired certificate and a malformed document get a cl
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 
@@ -52,7 +53,8 @@ def test_refused_documents_say_why(cloud: LocalCloud, case: str, code: str) -> N
     if case == "tampered":
         document = signed_application(body).replace(b"<last>", b"<last>X", 1)  # a name changed after signing
     elif case in ("rogue", "expired"):
-        document = signed_application(body, issue_citizen(case, snils=body["snils"]))
+        kind: Literal["rogue", "expired"] = "rogue" if case == "rogue" else "expired"
+        document = signed_application(body, issue_citizen(kind, snils=body["snils"]))
     elif case == "malformed":
         document = b"<Application><unclosed></Application>"
     elif case == "unsigned":

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from shared import wiring
@@ -87,7 +88,9 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
             reset()
 
 
-class Context:
+class Context(LambdaContext):
+    """What the handlers read of a Lambda context."""
+
     function_name = "test"
     memory_limit_in_mb = 256
     invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:test"

@@ -106,7 +106,7 @@ def test_list_own_applications(cloud: Cloud) -> None:
 
 def test_operator_search(cloud: Cloud) -> None:
     _, created, _ = post(VALID_BODY)
-    op = {"sub": "op-1", "roles": "operator"}
+    op: dict[str, Any] = {"sub": "op-1", "roles": "operator"}
     status, by_inn, _ = call(api_event("GET", "/operator/applications", query={"inn": "500100732259"}, **op))
     assert status == 200 and [i["application_id"] for i in by_inn["items"]] == [created["application_id"]]
     _, by_status, _ = call(api_event("GET", "/operator/applications", query={"status": "in_progress"}, **op))

@@ -221,7 +221,12 @@ def test_where_the_endpoint_offers_it_a_whole_queue_goes_back_by_a_move_task(
     conn = redrive.Connection(None, REGION, None, STACK)
     sqs = conn.client("sqs")
     calls: list[dict[str, Any]] = []
-    sqs.start_message_move_task = lambda **kw: calls.append(kw) or {"TaskHandle": "task-1"}
+
+    def start_message_move_task(**kw: Any) -> dict[str, str]:
+        calls.append(kw)
+        return {"TaskHandle": "task-1"}
+
+    sqs.start_message_move_task = start_message_move_task
     sqs.list_message_move_tasks = lambda **kw: {
         "Results": [
             {"Status": "COMPLETED", "ApproximateNumberOfMessagesMoved": 3, "ApproximateNumberOfMessagesToMove": 3}

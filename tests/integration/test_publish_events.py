@@ -175,7 +175,9 @@ def test_a_rejection_carries_its_reasons(events: Events) -> None:
     assert events.outcomes("bank-1") == []
 
 
-def test_a_refused_put_makes_lambda_retry_from_the_first_change(events: Events, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_put_makes_lambda_retry_from_the_first_change(
+    events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
     events.submit("bank-1", "r-2")
     stream = events.stream_event()
     monkeypatch.setenv("EVENT_BUS_NAME", "no-such-bus")

@@ -24,7 +24,7 @@ from tests.integration.conftest import Cloud, Context, api_event
 from tests.support.fakes import VALID_BODY
 from tests.support.identifiers import inn12
 
-REGISTRY = {
+REGISTRY: dict[str, Any] = {
     "500100732259": {
         "inn": "500100732259",
         "last_name": "ИВАНОВ",
@@ -42,6 +42,7 @@ class _Registry(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         inn = json.loads(self.rfile.read(length))["inn"]
+        body: Any
         if _Registry.mode == "down":
             status, body = 503, {"code": "taxpayer.status.service.unavailable.error"}
         elif _Registry.mode == "limited":

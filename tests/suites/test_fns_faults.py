@@ -154,7 +154,7 @@ def test_every_application_reaches_its_end_state_while_fns_fails(cloud: LocalClo
         reply = cloud.call("GET", f"/applications/{app['id']}", operator)
         assert reply.status_code == 200, reply.text
         views[key] = reply.json()
-    by_inn = {}  # every applicant's INN, also the ones found by passport
+    by_inn: dict[str, list[str]] = {}  # every applicant's INN, also the ones found by passport
     for key, inn in inns.items():
         reply = cloud.call("GET", f"/operator/applications?inn={inn}", operator)
         by_inn[key] = [i["application_id"] for i in reply.json()["items"]]
@@ -204,8 +204,8 @@ def test_every_application_reaches_its_end_state_while_fns_fails(cloud: LocalClo
     assert len(partner_items) == sum(channel == "partner" for *_, channel in plan), "a partner request made two"
     assert not wrong, f"not at their end state: {list(wrong.items())[:5]}"
     assert all_settled
-    for key, ids in by_inn.items():
-        assert ids == [found[key]["id"]], f"{key}: {ids} by INN, expected [{found[key]['id']}]"
+    for key, inn_ids in by_inn.items():
+        assert inn_ids == [found[key]["id"]], f"{key}: {inn_ids} by INN, expected [{found[key]['id']}]"
     for key, view in views.items():
         kind = kinds[key]
         if kind == "unknown_inn":

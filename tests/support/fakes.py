@@ -25,7 +25,7 @@ from shared.core.paging import Page
 from shared.journal.access import AccessEntry
 from shared.profile.changes import ChangeRequest
 from shared.support.tickets import Complaint, Ticket, TicketMessage, TicketStatus
-from shared.verification.ports import FnsRecord
+from shared.verification.ports import FnsRecord, InnQuery
 
 T = TypeVar("T")
 
@@ -255,6 +255,7 @@ class FakeFns:
         self.records = records or {}
         self.failures = failures
         self.calls = 0
+        self.requests: dict[str, str | None] = {}
 
     def lookup(self, inn: str) -> FnsRecord | None:
         self.calls += 1
@@ -262,6 +263,24 @@ class FakeFns:
             self.failures -= 1
             raise FnsUnavailable("simulated")
         return self.records.get(inn)
+
+    def submit_inn_request(self, query: InnQuery) -> str:
+        """The "Узнать ИНН" request answered at once: found by passport and birth date, or not."""
+        request_id = f"req-{len(self.requests) + 1}"
+        self.requests[request_id] = next(
+            (
+                r.inn
+                for r in self.records.values()
+                if (r.passport_series, r.passport_number, r.birth_date)
+                == (query.passport_series, query.passport_number, query.birth_date)
+            ),
+            None,
+        )
+        return request_id
+
+    def poll_inn_request(self, request_id: str) -> tuple[str, str | None]:
+        inn = self.requests.get(request_id)
+        return ("found", inn) if inn else ("not_found", None)
 
 
 class FakeNotifier:

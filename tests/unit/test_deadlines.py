@@ -29,9 +29,11 @@ def test_only_applications_older_than_15_days_get_a_ticket_once() -> None:
     sweeper = DeadlineDeps(repo=repo, stats=InMemoryStageStatistics(), tickets=tickets, clock=clock)
     assert sweep(sweeper) == ["ЛК-000001"]
     assert sweep(sweeper) == []  # once
-    assert repo.get(old.application_id).deadline_ticket == "ЛК-000001"
+    aged = repo.get(old.application_id)
+    assert aged is not None and aged.deadline_ticket == "ЛК-000001"
     assert "обращение в поддержку № ЛК-000001" in repo.history(old.application_id)[-1].note
-    assert repo.get(recent.application_id).deadline_ticket is None
+    fresh = repo.get(recent.application_id)
+    assert fresh is not None and fresh.deadline_ticket is None
     (ticket,) = tickets.tickets.values()  # an ordinary ticket: on the desk, the citizen's own, reachable
     assert (ticket.ticket_id, ticket.status, ticket.channel) == (f"deadline-{old.application_id}", "open", "system")
     assert ticket.owner_sub == old.owner_sub and ticket.phone == "+79123456789"

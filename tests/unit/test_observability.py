@@ -33,7 +33,7 @@ def test_logger_masks_messages_extras_and_exceptions() -> None:
         except ValueError:
             logger.exception("failed")
     finally:
-        logger.removeHandler(handler)
+        logger.removeHandler(handler)  # type: ignore[attr-defined]
     output = stream.getvalue()
     assert "500100732259" not in output and "112-233-445 95" not in output and "4509 123456" not in output
     first = json.loads(output.splitlines()[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,7 +64,7 @@ def test_original_template_is_untouched() -> None:
 
 
 def test_definition_substitutions_are_applied() -> None:
-    resource = {
+    resource: dict[str, Any] = {
         "Properties": {
             "DefinitionString": '{"A": "${VerifyArn}", "B": "${VerifyArn}"}',
             "DefinitionSubstitutions": {"VerifyArn": {"Fn::GetAtt": ["VerifyFn", "Arn"]}},
@@ -200,7 +201,7 @@ def test_literal_segment_wins_over_a_parameter() -> None:
     assert status == 200 and calls == ["prefill"]
 
 
-def test_old_synthesized_assemblies_are_pruned(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_old_synthesized_assemblies_are_pruned(tmp_path: Path) -> None:
     import os
 
     from localcloud.template import _prune
