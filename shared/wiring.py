@@ -19,15 +19,20 @@ from shared.core.config import (
 from shared.verification.steps import StepDeps
 
 if TYPE_CHECKING:
+    from shared.adapters.aws.idempotency import PowertoolsDeduplicator
     from shared.adapters.aws.kms_hasher import KmsKeyedHasher
     from shared.adapters.dynamodb.applications import DynamoApplicationRepository
     from shared.adapters.dynamodb.journal import DynamoAccessJournal
     from shared.adapters.dynamodb.tickets import DynamoTicketRepository
     from shared.adapters.http.fns import HttpFnsRegistry
+    from shared.adapters.http.idp import HttpIdentityProvider
+    from shared.applications.service import ApplicationsDeps
     from shared.applications.submission import SubmissionDeps
     from shared.contact.confirmation import ContactDeps
     from shared.profile.changes import ChangeDeps
+    from shared.profile.service import ProfileDeps
     from shared.review.decisions import ReviewDeps
+    from shared.support.service import SupportDeps
     from shared.support.tickets import TicketDeps
 
 
@@ -158,6 +163,68 @@ def support_deps() -> TicketDeps:
     )
 
 
+@cache
+def identity_provider() -> HttpIdentityProvider:
+    from shared.adapters.http.idp import HttpIdentityProvider
+    from shared.core.config import PrefillSettings
+
+    return HttpIdentityProvider(settings(PrefillSettings).idp_userinfo_url)
+
+
+@cache
+def deduplicator() -> PowertoolsDeduplicator:
+    """The idempotency store of `POST /applications` (a retried POST answers its first result)."""
+    from shared.adapters.aws.idempotency import PowertoolsDeduplicator
+    from shared.api.resolver import lambda_context
+
+    return PowertoolsDeduplicator(settings(SubmissionSettings).idempotency_table_name, lambda_context)
+
+
+def signed_xml_trust_store() -> bytes | None:
+    """The packaged PEM bundle of CAs trusted for signed applications; None: the channel is closed."""
+    import os
+    from pathlib import Path
+
+    name = os.environ.get("SIGNED_XML_TRUST_STORE")
+    if not name:
+        return None
+    return (Path(__file__).resolve().parent.parent / name).read_bytes()
+
+
+@cache
+def applications() -> ApplicationsDeps:
+    """The applications API's ports, each group built on its first use."""
+    from shared.applications.service import ApplicationsDeps, StageTimes
+
+    return ApplicationsDeps(
+        submission=submission_deps,
+        contact=contact_deps,
+        review=review_deps,
+        steps=step_deps,
+        journal=journal,
+        identity=identity_provider,
+        deduplicator=deduplicator,
+        trust_store=signed_xml_trust_store,
+        stage_times=StageTimes(lambda: repository().stage_times()),
+    )
+
+
+@cache
+def profile() -> ProfileDeps:
+    """The profile API's ports."""
+    from shared.profile.service import ProfileDeps
+
+    return ProfileDeps(changes=change_deps, journal=journal)
+
+
+@cache
+def support() -> SupportDeps:
+    """The support API's ports."""
+    from shared.support.service import SupportDeps
+
+    return SupportDeps(tickets=support_deps, journal=journal)
+
+
 def reset() -> None:
     """Tests swap environments between cases."""
     for cached in (
@@ -171,5 +238,10 @@ def reset() -> None:
         review_deps,
         ticket_repository,
         support_deps,
+        identity_provider,
+        deduplicator,
+        applications,
+        profile,
+        support,
     ):
         cached.cache_clear()

@@ -14,20 +14,12 @@ from datetime import timedelta
 from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Application, RejectionReason, RequiredAction, Stage, Status
 from shared.applications.ports import ApplicationRepository, Clock, ContactCode, KeyedHasher, Notifier, TaskCallbacks
-from shared.core.errors import DomainError
+from shared.core.errors import Conflict, DomainError, ErrorKind, RateLimited
 from shared.core.identifiers import mask
 from shared.core.metrics import emit
 
 MAX_TRIES = 5
 RESEND_INTERVAL = timedelta(seconds=60)
-
-
-class CodeProblem(DomainError):
-    """A confirmation the service must refuse; `code` is the stable API code (DESIGN.md)."""
-
-    def __init__(self, code: str, status: int, *, tries_left: int | None = None, retry_after: int | None = None):
-        super().__init__(code)
-        self.code, self.status, self.tries_left, self.retry_after = code, status, tries_left, retry_after
 
 
 def _six_digits() -> str:
@@ -104,22 +96,24 @@ def send_code(deps: ContactDeps, app: Application) -> ContactCode:
 
 def confirm(deps: ContactDeps, app: Application, code: str) -> Application:
     if not awaiting_code(app):
-        raise CodeProblem("no_code_pending", 409)
+        raise Conflict("no_code_pending")
     record = deps.repo.get_code(app.application_id)
     now = deps.clock.now()
     if record is None:
-        raise CodeProblem("code_expired", 422)
+        raise DomainError("code_expired", ErrorKind.INVALID)
     if record.attempts >= MAX_TRIES:
-        raise CodeProblem("code_locked", 429)
+        raise RateLimited("code_locked")
     if now > record.expires_at:
-        raise CodeProblem("code_expired", 422)
+        raise DomainError("code_expired", ErrorKind.INVALID)
     well_formed = code.isascii() and code.isdigit() and len(code) == 6
     if not well_formed or _hash(deps, app.application_id, code) != record.code_hash:
         # Conditional on the attempts we saw: concurrent wrong tries each count once.
         deps.repo.count_wrong_try(app.application_id, record.attempts)
-        raise CodeProblem("code_invalid", 422, tries_left=max(0, MAX_TRIES - record.attempts - 1))
+        raise DomainError(
+            "code_invalid", ErrorKind.INVALID, extra={"tries_left": max(0, MAX_TRIES - record.attempts - 1)}
+        )
     if not deps.repo.delete_code(app.application_id, record.code_hash):
-        raise CodeProblem("no_code_pending", 409)  # a concurrent confirmation used it
+        raise Conflict("no_code_pending")  # a concurrent confirmation used it
     if app.task_token:
         deps.callbacks.succeed(app.task_token, {"confirmed": True})
     return _resume(deps, app)
@@ -145,21 +139,21 @@ def _resume(deps: ContactDeps, app: Application) -> Application:
 
 def resend(deps: ContactDeps, app: Application) -> ContactCode:
     if not awaiting_code(app):
-        raise CodeProblem("no_code_pending", 409)
+        raise Conflict("no_code_pending")
     previous = deps.repo.get_code(app.application_id)
     now = deps.clock.now()
     # Once a minute; a code living less than two minutes (a test setting) may be renewed at half-life.
     interval = min(RESEND_INTERVAL, deps.code_ttl / 2)
     if previous is not None and now - previous.issued_at < interval:
         wait = interval - (now - previous.issued_at)
-        raise CodeProblem("resend_too_soon", 429, retry_after=max(1, int(wait.total_seconds()) + 1))
+        raise RateLimited("resend_too_soon", retry_after=max(1, int(wait.total_seconds()) + 1))
     return send_code(deps, app)
 
 
 def change_contacts(deps: ContactDeps, app: Application, changes: dict[str, str]) -> Application:
     """A wrong phone or email is corrected while the code is awaited; a new code goes to the new contact."""
     if not awaiting_code(app):
-        raise CodeProblem("no_code_pending", 409)
+        raise Conflict("no_code_pending")
     body = app.body.model_copy(update=changes)
     updated = advance(
         deps.repo,

@@ -67,7 +67,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.core.errors import DomainError
+from shared.core.errors import DomainError, ErrorKind
+from shared.core.messages import SIGNED_XML_MESSAGES
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -101,47 +102,23 @@ _SIGNED_AT = "signed_at"
 # has no contact confirmation step.
 _IMPLIED_KEYS = frozenset({"channel", "confirmation_channel"})
 
-MESSAGES: dict[str, str] = {
-    "xml_malformed": f"Документ не является корректным XML-заявлением в формате {NAMESPACE}.",
-    "signature_missing": (
-        "Заявление не подписано: в корневом элементе нет электронной подписи (ds:Signature). "
-        "Подпишите заявление и отправьте его снова."
-    ),
-    "signature_invalid": (
-        "Электронная подпись недействительна: документ изменён после подписания или подпись сформирована "
-        "не так, как требуется (подпись всего документа, enveloped). Подпишите заявление заново."
-    ),
-    "certificate_untrusted": (
-        "Сертификат подписи выдан удостоверяющим центром, которому сервис не доверяет, или отсутствует в подписи. "
-        "Подпишите заявление сертификатом аккредитованного удостоверяющего центра."
-    ),
-    "certificate_expired": (
-        "Сертификат подписи не действовал в момент подписания: срок его действия истёк или ещё не начался. "
-        "Подпишите заявление действующим сертификатом."
-    ),
-    "signing_time_invalid": (
-        "Время подписания указано в будущем или заявление подписано слишком давно (больше 7 дней назад). "
-        "Проверьте часы компьютера и подпишите заявление заново."
-    ),
-    "signer_mismatch": (
-        "Заявление подписано сертификатом другого человека: СНИЛС в сертификате не совпадает со СНИЛС в заявлении. "
-        "Подпишите заявление своей электронной подписью."
-    ),
-}
+MESSAGES = SIGNED_XML_MESSAGES  # the base text of each refusal, in the one message table
 
 
 class SignedXmlError(DomainError):
-    """A signed document the service refuses: a stable `code`, a Russian `message`, the `field` at fault.
+    """A signed document the service refuses: a stable `code`, a Russian `message`, the `field` at fault
+    (one field error of the answer, whose code is this code).
 
     `str(exc)` is the code alone: neither this text nor anything signxml or cryptography said (their
     messages quote certificate subjects, i.e. names and SNILS) may reach the logs.
     """
 
     def __init__(self, code: str, detail: str | None = None, field: str = "body") -> None:
-        super().__init__(code)
-        self.code = code
+        from shared.applications.models import FieldError
+
         self.field = field
         self.message = MESSAGES[code] + (f" {detail}" if detail else "")
+        super().__init__(code, ErrorKind.INVALID, errors=[FieldError(field=field, code=code, message=self.message)])
 
 
 @dataclass(frozen=True)

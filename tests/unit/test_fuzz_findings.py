@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 
 from shared.applications.validation import parse_application
-from shared.core.errors import InvalidApplication
+from shared.core.errors import InvalidInput
 from shared.profile.changes import parse_request
 from shared.support.tickets import parse_change, parse_ticket_request
 from tests.fakes import VALID_BODY
 
 
-def _codes(error: InvalidApplication) -> set[tuple[str, str]]:
+def _codes(error: InvalidInput) -> set[tuple[str, str]]:
     return {(e.field, e.code) for e in error.errors}
 
 
@@ -22,7 +22,7 @@ def _codes(error: InvalidApplication) -> set[tuple[str, str]]:
 def test_a_blank_surname_or_first_name_is_missing_not_none(blank: str) -> None:
     """A change request with `full_name: {last: " ", first: " "}` was stored with None names; every
     later read of the citizen's requests failed validation and answered 500."""
-    with pytest.raises(InvalidApplication) as changes:
+    with pytest.raises(InvalidInput) as changes:
         parse_request({"changes": {"full_name": {"last": blank, "first": blank}}})
     assert _codes(changes.value) == {
         ("changes.full_name.last", "missing_field"),
@@ -30,11 +30,11 @@ def test_a_blank_surname_or_first_name_is_missing_not_none(blank: str) -> None:
     }
     body = copy.deepcopy(VALID_BODY)
     body["full_name"] = {"last": blank, "first": "Иван", "middle": blank}
-    with pytest.raises(InvalidApplication) as application:
+    with pytest.raises(InvalidInput) as application:
         parse_application(body, today=date(2026, 11, 27))
     assert _codes(application.value) == {("full_name.last", "missing_field")}
     ticket = {"inn": "500100732259", "full_name": {"last": "Иванов", "first": blank}, "phone": "+79123456789"}
-    with pytest.raises(InvalidApplication) as opened:
+    with pytest.raises(InvalidInput) as opened:
         parse_ticket_request({**ticket, "description": "Не приходит код подтверждения."})
     assert ("full_name.first", "missing_field") in _codes(opened.value)
 
@@ -53,10 +53,10 @@ def test_a_number_is_not_a_date(number: float) -> None:
     body = copy.deepcopy(VALID_BODY)
     body["passport"]["issued_on"] = number
     body["birth_date"] = number
-    with pytest.raises(InvalidApplication) as application:
+    with pytest.raises(InvalidInput) as application:
         parse_application(body, today=date(2026, 11, 27))
     assert _codes(application.value) == {("birth_date", "date_format"), ("passport.issued_on", "date_format")}
-    with pytest.raises(InvalidApplication) as changes:
+    with pytest.raises(InvalidInput) as changes:
         parse_request({"changes": {"birth_date": number}})
     assert _codes(changes.value) == {("changes.birth_date", "invalid_value")}
 
@@ -64,7 +64,7 @@ def test_a_number_is_not_a_date(number: float) -> None:
 @pytest.mark.parametrize("documents", [{}, "", 0, False])
 def test_change_request_documents_must_be_a_list(documents: object) -> None:
     """`documents: {}` was taken as "no documents" (`or []`); the document says an array (or null)."""
-    with pytest.raises(InvalidApplication) as changes:
+    with pytest.raises(InvalidInput) as changes:
         parse_request({"changes": {"phone": "+79161234567"}, "documents": documents})
     assert _codes(changes.value) == {("documents", "invalid_value")}
     assert parse_request({"changes": {"phone": "+79161234567"}, "documents": None})[1] == []
@@ -110,9 +110,11 @@ def test_page_limit_is_ascii_digits_or_the_default(module: str, raw: str, limit:
 
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+    from shared.api.request import limit as page_limit
+
     handler = importlib.import_module(f"functions.{module}.handler")
     handler.app.current_event = APIGatewayProxyEvent({"queryStringParameters": {"limit": raw}})
-    assert handler._limit() == limit
+    assert page_limit(handler.app) == limit
 
 
 @pytest.mark.parametrize("size", [True, 1.0, "12"])
@@ -120,7 +122,7 @@ def test_a_size_is_an_integer_not_a_bool_float_or_text(size: object) -> None:
     """`size: true` was taken as 1 byte (pydantic's lax mode): the document says an integer."""
     from shared.review.decisions import parse_document_request
 
-    with pytest.raises(InvalidApplication) as document:
+    with pytest.raises(InvalidInput) as document:
         parse_document_request({"type": "passport", "content_type": "application/pdf", "size": size})
     assert _codes(document.value) == {("size", "invalid_value")}
     ticket = {
@@ -130,6 +132,6 @@ def test_a_size_is_an_integer_not_a_bool_float_or_text(size: object) -> None:
         "description": "Не приходит код подтверждения.",
         "screenshot": {"content_type": "image/png", "size": size},
     }
-    with pytest.raises(InvalidApplication) as opened:
+    with pytest.raises(InvalidInput) as opened:
         parse_ticket_request(ticket)
     assert ("screenshot.size", "invalid_type") in _codes(opened.value)

@@ -1,7 +1,8 @@
-"""The identity provider's userinfo endpoint behind the IdentityProvider port.
+"""The identity provider's userinfo endpoint behind the IdentityProvider port (shared/applications/service.py).
 
 Called with the citizen's own bearer token, so the provider answers only about that citizen.
-Standard library only; a fault is a 502 to the caller, who can still fill the form by hand.
+Standard library only; a fault is IdentityProviderUnavailable (a 502 to the caller, who can still
+fill the form by hand).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from shared.core.errors import IdentityProviderUnavailable
 
-class IdentityProviderUnavailable(Exception):
-    pass
+__all__ = ["HttpIdentityProvider", "IdentityProviderUnavailable"]
 
 
 class HttpIdentityProvider:
