@@ -245,6 +245,25 @@ SIGNED_XML_MESSAGES: dict[str, str] = {
     ),
 }
 
+SIGNED_XML_HINTS: dict[str, str] = {
+    "not_xml": "Тело запроса должно быть XML-документом.",
+    "too_large": "Размер документа больше {kib} КиБ.",
+    "not_well_formed": "Документ не является правильно построенным XML.",
+    "dtd": "Объявления DOCTYPE и сущностей (DTD) не допускаются.",
+    "root": "Корневой элемент должен быть {root} в пространстве имён {namespace}.",
+    "signed_at_format": (
+        "Время подписания (signed_at) указывается в формате ISO 8601 с часовым поясом, "
+        "например 2026-11-27T12:00:00+03:00."
+    ),
+    "signed_not_xml": "Подписанное содержимое не является XML-документом.",
+    "attributes": "У элемента {element} не должно быть атрибутов.",
+    "text_outside": "Элемент {element} содержит текст вне вложенных элементов.",
+    "unknown_element": "Неизвестный элемент {name} в {element}.",
+    "repeated": "Элемент {element} указан более одного раза.",
+    "missing_element": "Нет обязательного элемента {element}.",
+    "text_only": "Элемент {element} должен содержать только текст.",
+}
+
 # Problems of review, profile changes and the API edge. A key `code.variant` is the code's text
 # said of one thing in particular (a ticket, a change request); {params} are filled in.
 PROBLEM_TITLES.update(
