@@ -11,17 +11,15 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.applications.models import Application, Channel, FieldError, Status, StatusView
 from shared.applications.ports import Page
 from shared.applications.prefill import Prefill
 from shared.applications.prefill import prefill as fill
-from shared.applications.submission import Origin, SubmissionDeps, submit
 from shared.applications.views import ApplicationPage, CodeSent, ReviewItem, ReviewPage, status_view
-from shared.contact.confirmation import ContactDeps
 from shared.core import identifiers
 from shared.core.errors import (
     AccessDenied,
@@ -34,12 +32,14 @@ from shared.core.errors import (
 from shared.core.messages import field_message, field_text
 from shared.core.observability import get_logger
 from shared.journal.access import AccessAction, AccessJournal, Accessor, ActorRole, creation_entry, record
-from shared.review.decisions import DocumentUpload, DocumentView, ReviewDeps
-from shared.verification.steps import StepDeps
+from shared.review.decisions import DocumentUpload, DocumentView
 
-CITIZEN = Origin(allowed_channels=frozenset({Channel.PORTAL, Channel.MOBILE}), default_channel=Channel.PORTAL)
-OFFICE = Origin(allowed_channels=frozenset({Channel.OFFICE}), default_channel=Channel.OFFICE)
-SIGNED = Origin(allowed_channels=frozenset({Channel.SIGNED_XML}), default_channel=Channel.SIGNED_XML)
+if TYPE_CHECKING:  # the submission, contact and review modules load with the routes that use them
+    from shared.applications.submission import Origin, SubmissionDeps
+    from shared.contact.confirmation import ContactDeps
+    from shared.review.decisions import ReviewDeps
+    from shared.verification.steps import StepDeps
+
 STAGE_TIMES_TTL_SECONDS = 60
 DOWNLOAD_URL_SECONDS = 300
 _RESOURCE = "application"
@@ -109,10 +109,15 @@ def _created(deps: ApplicationsDeps, who: Accessor, created: Application) -> Sta
     return _view(deps, created)
 
 
-def _origin(who: Accessor) -> Origin:
+def _origin(who: Accessor, signed: bool = False) -> Origin:
+    """Who submits through which channels: a citizen (portal, mobile; a signed XML document), an operator (office)."""
+    from shared.applications.submission import Origin
+
+    if signed:
+        return Origin(frozenset({Channel.SIGNED_XML}), Channel.SIGNED_XML, owner_sub=who.actor_id)
     if _is_operator(who):
-        return replace(OFFICE, operator_id=who.actor_id)
-    return replace(CITIZEN, owner_sub=who.actor_id)
+        return Origin(frozenset({Channel.OFFICE}), Channel.OFFICE, operator_id=who.actor_id)
+    return Origin(frozenset({Channel.PORTAL, Channel.MOBILE}), Channel.PORTAL, owner_sub=who.actor_id)
 
 
 def create(
@@ -128,6 +133,8 @@ def create(
     With an idempotency key, a retried POST answers the first result."""
     if not _is_operator(who) and not confirmed:
         raise AccessDenied("account_not_confirmed")
+
+    from shared.applications.submission import submit
 
     def work() -> StatusView:
         try:
@@ -148,6 +155,7 @@ def create(
 
 def create_signed(deps: ApplicationsDeps, who: Accessor, document: bytes, correlation_id: str) -> StatusView:
     """`POST /applications/signed`: an XML application signed with the citizen's own signature."""
+    from shared.applications.submission import submit
     from shared.signed_xml.channel import verify_signed_application
 
     if _is_operator(who):
@@ -157,7 +165,7 @@ def create_signed(deps: ApplicationsDeps, who: Accessor, document: bytes, correl
         raise Unavailable("signed_xml_unavailable")
     signed = verify_signed_application(document, trust_store, deps.now())
     try:
-        result = submit(signed.application, replace(SIGNED, owner_sub=who.actor_id), deps.submission(), correlation_id)
+        result = submit(signed.application, _origin(who, signed=True), deps.submission(), correlation_id)
     except DuplicateApplication as duplicate:
         raise duplicate.shown_to(who.actor_id) from None
     created = result.application
