@@ -240,13 +240,11 @@ def _owned(deps: ApplicationsDeps, who: Accessor, application_id: str) -> Applic
 
 def confirm_contact(deps: ApplicationsDeps, who: Accessor, application_id: str, body: dict[str, Any]) -> StatusView:
     """`POST /applications/{id}/confirmation`: the code from the SMS or the email."""
-    from shared.contact.confirmation import confirm
+    from shared.contact.confirmation import confirm, parse_confirmation
 
     found = _owned(deps, who, application_id)
-    code = body.get("code")
-    if not isinstance(code, str) or not code.strip():
-        raise InvalidInput([FieldError(field="code", code="missing_field", message=field_text("code_missing"))])
-    updated = confirm(deps.contact(), found, code.strip())
+    request = parse_confirmation(body)
+    updated = confirm(deps.contact(), found, request.code)
     _journal(deps, who, AccessAction.CHANGE, [updated])
     return _view(deps, updated)
 

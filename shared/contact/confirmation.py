@@ -10,12 +10,16 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel
 
 from shared.applications.lifecycle import advance, on_fresh
-from shared.applications.models import Application, RejectionReason, RequiredAction, Stage, Status
+from shared.applications.models import Application, FieldError, RejectionReason, RequiredAction, Stage, Status
 from shared.applications.ports import ApplicationRepository, Clock, ContactCode, KeyedHasher, Notifier, TaskCallbacks
-from shared.core.errors import Conflict, DomainError, ErrorKind, RateLimited
+from shared.core.errors import Conflict, DomainError, ErrorKind, InvalidInput, RateLimited
 from shared.core.identifiers import mask
+from shared.core.messages import field_text
 from shared.core.metrics import emit
 
 MAX_TRIES = 5
@@ -24,6 +28,28 @@ RESEND_INTERVAL = timedelta(seconds=60)
 
 def _six_digits() -> str:
     return f"{secrets.randbelow(10**6):06d}"
+
+
+class ConfirmationRequest(BaseModel):
+    """`POST /applications/{id}/confirmation`: the code from the SMS or the email."""
+
+    code: str
+
+
+class ContactsChange(BaseModel):
+    """`PATCH /applications/{id}/contacts`: at least one of these, each checked as in the application
+    (shared/applications/validation.py `parse_contacts`)."""
+
+    phone: str | None = None
+    email: str | None = None
+    confirmation_channel: Literal["sms", "email"] | None = None
+
+
+def parse_confirmation(body: dict[str, object]) -> ConfirmationRequest:
+    code = body.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidInput([FieldError(field="code", code="missing_field", message=field_text("code_missing"))])
+    return ConfirmationRequest(code=code.strip())
 
 
 @dataclass

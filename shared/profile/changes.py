@@ -161,6 +161,13 @@ def _invalid(error: ValidationError, prefix: str) -> InvalidInput:
     return InvalidInput(errors)
 
 
+class ChangeRequestBody(BaseModel):
+    """`POST /profile/change-requests`: the new values, and the documents to upload now (more may follow)."""
+
+    changes: Changes
+    documents: list[DocumentRequest] | None = None
+
+
 def parse_request(raw: object) -> tuple[Changes, list[DocumentRequest]]:
     if not isinstance(raw, dict):
         raise InvalidInput([FieldError(field="body", code="invalid_json", message=field_message("invalid_json"))])
