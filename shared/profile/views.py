@@ -1,12 +1,10 @@
 """What a citizen and an operator see of a change request (the API's answers)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.profile.changes import (
     STATUS_LABELS,
@@ -18,7 +16,14 @@ from shared.profile.changes import (
 )
 
 
-class ChangeDocumentView(BaseModel):
+class View(BaseModel):
+    """An answer's model: its schema is built at its first use, not at import (a cold start builds only
+    the views its route answers with)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ChangeDocumentView(View):
     document_id: str
     type: str
     content_type: str
@@ -33,7 +38,7 @@ class ChangeDocumentDownload(ChangeDocumentView):
     download_url: str
 
 
-class ChangeRequestView(BaseModel):
+class ChangeRequestView(View):
     """A change request as its citizen sees it."""
 
     request_id: str
@@ -58,7 +63,7 @@ class ChangeRequestCreated(ChangeRequestView):
     uploads: list[ChangeDocumentUpload]
 
 
-class ChangeRequestPage(BaseModel):
+class ChangeRequestPage(View):
     items: list[ChangeRequestView]
     next_token: str | None
 
@@ -70,7 +75,7 @@ class OperatorChangeRequestView(ChangeRequestView):
     decided_by: str | None
 
 
-class OperatorChangeRequestPage(BaseModel):
+class OperatorChangeRequestPage(View):
     items: list[OperatorChangeRequestView]
     next_token: str | None
 

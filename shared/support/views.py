@@ -1,13 +1,11 @@
 """What each side sees of a ticket: the citizen (contacts masked), the desk's queue (no name or
 phone: a queue is read in passing), the operator who handles it (contacts in full)."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, model_serializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_serializer
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
 from shared.applications.models import FullName
@@ -25,13 +23,20 @@ def _utc(at: datetime) -> datetime:
 Stamp = Annotated[datetime, AfterValidator(_utc)]  # written in UTC, `Z`
 
 
-class ComplaintView(BaseModel):
+class View(BaseModel):
+    """An answer's model: its schema is built at its first use, not at import (a cold start builds only
+    the views its route answers with)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ComplaintView(View):
     number: str
     filed_at: Stamp
     addressee: str = FNS
 
 
-class ScreenshotView(BaseModel):
+class ScreenshotView(View):
     content_type: str
     size: int
 
@@ -40,7 +45,7 @@ class ScreenshotDownload(ScreenshotView):
     download_url: str
 
 
-class MessageView(BaseModel):
+class MessageView(View):
     at: Stamp
     author: Author
     text: str
@@ -50,7 +55,7 @@ class OperatorMessageView(MessageView):
     author_id: str | None
 
 
-class TicketSummary(BaseModel):
+class TicketSummary(View):
     """A ticket in the citizen's list."""
 
     ticket_id: str
@@ -91,7 +96,7 @@ class TicketCreated(CitizenTicketView):
         return data
 
 
-class TicketPage(BaseModel):
+class TicketPage(View):
     items: list[TicketSummary]
     next_token: str | None
 
@@ -105,7 +110,7 @@ class DeskItem(TicketSummary):
     reason: str | None
 
 
-class DeskPage(BaseModel):
+class DeskPage(View):
     items: list[DeskItem]
     next_token: str | None
 
