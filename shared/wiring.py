@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from shared.adapters.dynamodb.tickets import DynamoTicketRepository
     from shared.adapters.http.fns import HttpFnsRegistry
     from shared.adapters.http.idp import HttpIdentityProvider
+    from shared.applications.intake import IntakeDeps
     from shared.applications.service import ApplicationsDeps
     from shared.applications.submission import SubmissionDeps
     from shared.contact.confirmation import ContactDeps
@@ -225,6 +226,20 @@ def support() -> SupportDeps:
     return SupportDeps(tickets=support_deps, journal=journal)
 
 
+@cache
+def intake() -> IntakeDeps:
+    """Partner intake's ports: the submission path, the journal, the dead-letter queue."""
+    from shared.adapters.aws.dead_letters import SqsDeadLetters
+    from shared.applications.intake import IntakeDeps
+    from shared.core.config import IntakeSettings
+
+    return IntakeDeps(
+        submission=submission_deps,
+        journal=journal,
+        dead_letters=lambda: SqsDeadLetters(settings(IntakeSettings).intake_dlq_url),
+    )
+
+
 def reset() -> None:
     """Tests swap environments between cases."""
     for cached in (
@@ -243,5 +258,6 @@ def reset() -> None:
         applications,
         profile,
         support,
+        intake,
     ):
         cached.cache_clear()
