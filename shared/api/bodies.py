@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.api.request import json_body
 from shared.applications.models import FieldError
@@ -25,6 +25,8 @@ def json_object(app: APIGatewayRestResolver) -> dict[str, Any]:
 
 class DecisionRequest(BaseModel):
     """An operator's decision after review (of an application or of a change request)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
 
     decision: Literal["approve", "reject"]
     reason: str  # 3 to 1000 characters, stripped

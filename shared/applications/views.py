@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, field_serializer
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 from shared.applications.eta import expected_ready_at
 from shared.applications.models import Application, HistoryEntry, HistoryView, StatusView
@@ -36,6 +36,8 @@ def status_view(
 class ApplicationPage(BaseModel):
     """A page of applications (a citizen's own, or an operator's search), newest first."""
 
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
     items: list[StatusView]
     next_token: str | None
 
@@ -43,18 +45,24 @@ class ApplicationPage(BaseModel):
 class ReviewItem(StatusView):
     """An application in the operators' review queue: what differed, what failed, the documents."""
 
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
     mismatches: list[str]
     failure: dict[str, str] | None
     documents: list[DocumentView]
 
 
 class ReviewPage(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
     items: list[ReviewItem]
     next_token: str | None
 
 
 class CodeSent(BaseModel):
     """`POST /applications/{id}/confirmation/resend`: where the new code went, until when it holds."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
 
     sent_to: str
     expires_at: datetime

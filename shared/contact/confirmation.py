@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Application, FieldError, RejectionReason, RequiredAction, Stage, Status
@@ -33,12 +33,16 @@ def _six_digits() -> str:
 class ConfirmationRequest(BaseModel):
     """`POST /applications/{id}/confirmation`: the code from the SMS or the email."""
 
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
     code: str
 
 
 class ContactsChange(BaseModel):
     """`PATCH /applications/{id}/contacts`: at least one of these, each checked as in the application
     (shared/applications/validation.py `parse_contacts`)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
 
     phone: str | None = None
     email: str | None = None

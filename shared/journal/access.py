@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 RETENTION = timedelta(days=3 * 365)
 
@@ -86,6 +86,8 @@ class AccessEntry(BaseModel):
 class AccessEntryView(BaseModel):
     """One line of `GET /me/access-log`: who (a role, and an id unless it was the citizen), what, when, from where."""
 
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
     at: datetime
     actor_role: ActorRole
     actor: str
@@ -100,6 +102,8 @@ class AccessEntryView(BaseModel):
 
 class AccessLogPage(BaseModel):
     """`GET /me/access-log`: the citizen's journal, newest first."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
 
     items: list[AccessEntryView]
     next_token: str | None

@@ -164,6 +164,8 @@ def _invalid(error: ValidationError, prefix: str) -> InvalidInput:
 class ChangeRequestBody(BaseModel):
     """`POST /profile/change-requests`: the new values, and the documents to upload now (more may follow)."""
 
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
     changes: Changes
     documents: list[DocumentRequest] | None = None
 

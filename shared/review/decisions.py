@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, StrictInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.applications.lifecycle import advance, on_fresh
@@ -242,6 +242,8 @@ def decide(deps: ReviewDeps, app: Application, decision: str, reason: str, opera
 class PresignedUpload(BaseModel):
     """Where and how to upload a file: a presigned POST that enforces its type and size."""
 
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
     upload_url: str
     fields: dict[str, object]
     method: Literal["POST"] = "POST"
@@ -260,6 +262,8 @@ class DocumentUpload(PresignedUpload):
 
 class DocumentView(BaseModel):
     """An uploaded document as an operator sees it, with a short-lived link to open it."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
 
     document_id: str
     type: str
