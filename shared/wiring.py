@@ -19,6 +19,7 @@ from shared.core.config import (
 from shared.verification.steps import StepDeps
 
 if TYPE_CHECKING:
+    from shared.adapters.aws.idempotency import PowertoolsDeduplicator
     from shared.adapters.aws.kms_hasher import KmsKeyedHasher
     from shared.adapters.dynamodb.applications import DynamoApplicationStore
     from shared.adapters.dynamodb.contact_codes import DynamoContactCodes
@@ -27,12 +28,17 @@ if TYPE_CHECKING:
     from shared.adapters.dynamodb.stage_statistics import DynamoStageStatistics
     from shared.adapters.dynamodb.tickets import DynamoTicketRepository
     from shared.adapters.http.fns import HttpFnsRegistry
+    from shared.adapters.http.idp import HttpIdentityProvider
+    from shared.applications.intake import IntakeDeps
     from shared.applications.office import ClaimDeps
+    from shared.applications.service import ApplicationsDeps
     from shared.applications.submission import SubmissionDeps
     from shared.contact.confirmation import ContactDeps
     from shared.profile.changes import ChangeDeps
+    from shared.profile.service import ProfileDeps
     from shared.review.decisions import ReviewDeps
     from shared.support.deadlines import DeadlineDeps
+    from shared.support.service import SupportDeps
     from shared.support.tickets import TicketDeps
 
 
@@ -202,6 +208,83 @@ def claim_deps() -> ClaimDeps:
     return ClaimDeps(repo=repository(), hasher=submission_deps().hasher, journal=journal())
 
 
+@cache
+def identity_provider() -> HttpIdentityProvider:
+    from shared.adapters.http.idp import HttpIdentityProvider
+    from shared.core.config import PrefillSettings
+
+    return HttpIdentityProvider(settings(PrefillSettings).idp_userinfo_url)
+
+
+@cache
+def deduplicator() -> PowertoolsDeduplicator:
+    """The idempotency store of `POST /applications` (a retried POST answers its first result)."""
+    from shared.adapters.aws.idempotency import PowertoolsDeduplicator
+    from shared.api.resolver import lambda_context
+
+    return PowertoolsDeduplicator(settings(SubmissionSettings).idempotency_table_name, lambda_context)
+
+
+def signed_xml_trust_store() -> bytes | None:
+    """The packaged PEM bundle of CAs trusted for signed applications; None: the channel is closed."""
+    import os
+    from pathlib import Path
+
+    name = os.environ.get("SIGNED_XML_TRUST_STORE")
+    if not name:
+        return None
+    return (Path(__file__).resolve().parent.parent / name).read_bytes()
+
+
+@cache
+def applications() -> ApplicationsDeps:
+    """The applications API's ports, each group built on its first use."""
+    from shared.applications.service import ApplicationsDeps, StageTimes
+
+    return ApplicationsDeps(
+        submission=submission_deps,
+        contact=contact_deps,
+        review=review_deps,
+        steps=step_deps,
+        journal=journal,
+        claims=claim_deps,
+        identity=identity_provider,
+        deduplicator=deduplicator,
+        trust_store=signed_xml_trust_store,
+        stage_times=StageTimes(lambda: stage_statistics().stage_times()),
+    )
+
+
+@cache
+def profile() -> ProfileDeps:
+    """The profile API's ports."""
+    from shared.profile.service import ProfileDeps
+
+    return ProfileDeps(changes=change_deps, journal=journal)
+
+
+@cache
+def support() -> SupportDeps:
+    """The support API's ports."""
+    from shared.support.service import SupportDeps
+
+    return SupportDeps(tickets=support_deps, journal=journal)
+
+
+@cache
+def intake() -> IntakeDeps:
+    """Partner intake's ports: the submission path, the journal, the dead-letter queue."""
+    from shared.adapters.aws.dead_letters import SqsDeadLetters
+    from shared.applications.intake import IntakeDeps
+    from shared.core.config import IntakeSettings
+
+    return IntakeDeps(
+        submission=submission_deps,
+        journal=journal,
+        dead_letters=lambda: SqsDeadLetters(settings(IntakeSettings).intake_dlq_url),
+    )
+
+
 def reset() -> None:
     """Tests swap environments between cases."""
     for cached in (
@@ -218,5 +301,11 @@ def reset() -> None:
         review_deps,
         ticket_repository,
         support_deps,
+        identity_provider,
+        deduplicator,
+        applications,
+        profile,
+        support,
+        intake,
     ):
         cached.cache_clear()

@@ -1,16 +1,20 @@
-"""HTTP shaping shared by the API handlers: the caller from the authorizer, RFC 9457 problems."""
+"""HTTP shaping shared by the API handlers: the caller from the authorizer, RFC 9457 problems, JSON answers."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
-from shared.applications.models import FieldError
-from shared.core.messages import PROBLEM_DETAILS, PROBLEM_TITLES, problem_body
+from shared.core.messages import problem_body, problem_detail, problem_title
 from shared.journal.access import Accessor, ActorRole
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from shared.applications.models import FieldError
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024  # JSON bodies are a few KB, a signed XML application at most 64 KiB
@@ -27,6 +31,11 @@ class Caller:
     @property
     def is_operator(self) -> bool:
         return "operator" in self.roles
+
+    @property
+    def confirmed(self) -> bool:
+        """A confirmed account at the identity provider (its records about the person are trusted)."""
+        return self.level == "confirmed"
 
     source_ip: str = ""
 
@@ -57,8 +66,8 @@ def problem(
     body = problem_body(
         status,
         code,
-        PROBLEM_TITLES.get(code, code),
-        detail or PROBLEM_DETAILS.get(code, PROBLEM_TITLES.get(code, code)),
+        problem_title(code),
+        detail or problem_detail(code),
         [e.model_dump() for e in errors or []],
         **(extra or {}),
     )
@@ -79,6 +88,11 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
     )
 
 
+def reply(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
+    """A typed answer (a pydantic response model) as JSON, as the API has always written it."""
+    return json_response(status, model.model_dump(mode="json"), headers=headers)
+
+
 def raw_problem(
     status: int, code: str, headers: dict[str, str] | None = None, detail: str | None = None
 ) -> dict[str, Any]:
@@ -94,33 +108,6 @@ def raw_problem(
     }
 
 
-def install_problem_handlers(app: APIGatewayRestResolver) -> None:
-    """The answers every API function gives alike; a function may register its own after this to
-    say more (the last registration for an exception wins)."""
-    from shared.core.errors import AccessDenied, InvalidApplication, InvalidPageToken
-    from shared.core.messages import field_message
-
-    @app.exception_handler(InvalidApplication)
-    def _invalid(error: InvalidApplication) -> Response[str]:
-        status = 400 if app.current_event.http_method == "GET" else 422
-        return problem(status, "validation_failed", errors=error.errors)
-
-    @app.exception_handler(AccessDenied)
-    def _denied(error: AccessDenied) -> Response[str]:
-        return problem(403, error.code)
-
-    @app.exception_handler(InvalidPageToken)
-    def _bad_token(_: InvalidPageToken) -> Response[str]:
-        message = field_message("invalid_value")
-        return problem(
-            400, "validation_failed", errors=[FieldError(field="next_token", code="invalid_value", message=message)]
-        )
-
-    @app.not_found
-    def _no_route(_: Exception) -> Response[str]:
-        return problem(404, "not_found", detail="Такого адреса в API нет.")
-
-
 def too_large(event: dict[str, Any]) -> bool:
     """Past the WAF's own limit (infra/components/api.py) too: the functions hold the line themselves."""
     body = event.get("body") or ""
@@ -134,15 +121,3 @@ def correlation_id_of(event: dict[str, Any]) -> str:
     headers = event.get("headers") or {}
     supplied = next((v for k, v in headers.items() if k.lower() == "x-correlation-id" and v), None)
     return str(supplied or (event.get("requestContext") or {}).get("requestId") or "")[:100]
-
-
-def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any, logger: Any) -> dict[str, Any]:
-    """Resolve a request; an unhandled error is logged and answered 500 without its details."""
-    logger.append_keys(correlation_id=correlation_id_of(event))
-    if too_large(event):
-        return raw_problem(413, "payload_too_large")
-    try:
-        return app.resolve(event, context)
-    except Exception:
-        logger.exception("unhandled error")
-        return raw_problem(500, "internal_error")

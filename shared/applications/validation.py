@@ -12,7 +12,7 @@ from shared.applications.models import ApplicationBody, FieldError
 from shared.applications.typo_help import inn_suggestions, snils_suggestions
 from shared.core import identifiers
 from shared.core.errors import InvalidApplication
-from shared.core.messages import field_message
+from shared.core.messages import APPLICATION_SUGGESTIONS_HINT, field_message, field_text
 
 _CUSTOM_PREFIXES = (
     "inn_",
@@ -52,9 +52,9 @@ def _field(error: ErrorDetails) -> str:
 
 def _message(code: str, error: ErrorDetails) -> str:
     if code == "date_format":
-        return "Дата указывается в формате ГГГГ-ММ-ДД."
+        return field_message("date_format")
     if code in ("invalid_value", "invalid_type") and error["type"] == "enum":
-        return "Недопустимое значение: выберите одно из допустимых."
+        return field_text("enum_value")
     return field_message(code)
 
 
@@ -87,11 +87,7 @@ def _with_suggestions(error: FieldError, raw: dict[str, Any]) -> FieldError:
     found = helper(str(raw.get(error.field, "")).strip())
     if not found:
         return error
-    hint = (
-        " Номера, отличающиеся одной цифрой или перестановкой соседних, которые проходят проверку: "
-        + ", ".join(found)
-        + ". Сверьте с документом."
-    )
+    hint = APPLICATION_SUGGESTIONS_HINT.format(numbers=", ".join(found))
     return error.model_copy(update={"suggestions": found, "message": error.message + hint})
 
 
@@ -101,7 +97,7 @@ def parse_contacts(raw: dict[str, Any]) -> dict[str, str]:
     given = {k: v for k, v in raw.items() if k in allowed}
     if not given:
         raise InvalidApplication(
-            [FieldError(field="phone", code="missing_field", message="Укажите новый телефон или адрес почты.")]
+            [FieldError(field="phone", code="missing_field", message=field_text("contacts_missing"))]
         )
     errors: list[FieldError] = []
     checked: dict[str, str] = {}

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, field_serializer
+
 from shared.applications.eta import expected_ready_at
 from shared.applications.models import Application, HistoryEntry, HistoryView, StatusView
+from shared.review.decisions import DocumentView
+
+__all__ = ["ApplicationPage", "CodeSent", "ReviewItem", "ReviewPage", "StatusView", "status_view"]
 
 
 def status_view(
@@ -24,3 +31,42 @@ def status_view(
         warnings=app.warnings,
         submitted_by_operator=app.operator_id,
     )
+
+
+class ApplicationPage(BaseModel):
+    """A page of applications (a citizen's own, or an operator's search), newest first."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    items: list[StatusView]
+    next_token: str | None
+
+
+class ReviewItem(StatusView):
+    """An application in the operators' review queue: what differed, what failed, the documents."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    mismatches: list[str]
+    failure: dict[str, str] | None
+    documents: list[DocumentView]
+
+
+class ReviewPage(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    items: list[ReviewItem]
+    next_token: str | None
+
+
+class CodeSent(BaseModel):
+    """`POST /applications/{id}/confirmation/resend`: where the new code went, until when it holds."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    sent_to: str
+    expires_at: datetime
+
+    @field_serializer("expires_at")
+    def _iso(self, value: datetime) -> str:
+        return value.isoformat()  # as it has always been written (`+00:00`, not `Z`)

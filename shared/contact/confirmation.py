@@ -10,13 +10,17 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from shared.applications.lifecycle import advance, on_fresh
-from shared.applications.models import Application, RejectionReason, RequiredAction, Stage, Status
+from shared.applications.models import Application, FieldError, RejectionReason, RequiredAction, Stage, Status
 from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.contact.ports import ContactCode, ContactCodeStore
-from shared.core.errors import DomainError
+from shared.core.errors import Conflict, DomainError, ErrorKind, InvalidInput, RateLimited
 from shared.core.identifiers import mask
+from shared.core.messages import field_text
 from shared.core.metrics import emit
 from shared.core.ports import Clock, KeyedHasher, Notifier, TaskCallbacks
 
@@ -24,16 +28,34 @@ MAX_TRIES = 5
 RESEND_INTERVAL = timedelta(seconds=60)
 
 
-class CodeProblem(DomainError):
-    """A confirmation the service must refuse; `code` is the stable API code (DESIGN.md)."""
-
-    def __init__(self, code: str, status: int, *, tries_left: int | None = None, retry_after: int | None = None):
-        super().__init__(code)
-        self.code, self.status, self.tries_left, self.retry_after = code, status, tries_left, retry_after
-
-
 def _six_digits() -> str:
     return f"{secrets.randbelow(10**6):06d}"
+
+
+class ConfirmationRequest(BaseModel):
+    """`POST /applications/{id}/confirmation`: the code from the SMS or the email."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    code: str
+
+
+class ContactsChange(BaseModel):
+    """`PATCH /applications/{id}/contacts`: at least one of these, each checked as in the application
+    (shared/applications/validation.py `parse_contacts`)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    phone: str | None = None
+    email: str | None = None
+    confirmation_channel: Literal["sms", "email"] | None = None
+
+
+def parse_confirmation(body: dict[str, object]) -> ConfirmationRequest:
+    code = body.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidInput([FieldError(field="code", code="missing_field", message=field_text("code_missing"))])
+    return ConfirmationRequest(code=code.strip())
 
 
 @dataclass
@@ -108,22 +130,24 @@ def send_code(deps: ContactDeps, app: Application) -> ContactCode:
 
 def confirm(deps: ContactDeps, app: Application, code: str) -> Application:
     if not awaiting_code(app):
-        raise CodeProblem("no_code_pending", 409)
+        raise Conflict("no_code_pending")
     record = deps.codes.get_code(app.application_id)
     now = deps.clock.now()
     if record is None:
-        raise CodeProblem("code_expired", 422)
+        raise DomainError("code_expired", ErrorKind.INVALID)
     if record.attempts >= MAX_TRIES:
-        raise CodeProblem("code_locked", 429)
+        raise RateLimited("code_locked")
     if now > record.expires_at:
-        raise CodeProblem("code_expired", 422)
+        raise DomainError("code_expired", ErrorKind.INVALID)
     well_formed = code.isascii() and code.isdigit() and len(code) == 6
     if not well_formed or _hash(deps, app.application_id, code) != record.code_hash:
         # Conditional on the attempts we saw: concurrent wrong tries each count once.
         deps.codes.count_wrong_try(app.application_id, record.attempts)
-        raise CodeProblem("code_invalid", 422, tries_left=max(0, MAX_TRIES - record.attempts - 1))
+        raise DomainError(
+            "code_invalid", ErrorKind.INVALID, extra={"tries_left": max(0, MAX_TRIES - record.attempts - 1)}
+        )
     if not deps.codes.delete_code(app.application_id, record.code_hash):
-        raise CodeProblem("no_code_pending", 409)  # a concurrent confirmation used it
+        raise Conflict("no_code_pending")  # a concurrent confirmation used it
     if app.task_token:
         deps.callbacks.succeed(app.task_token, {"confirmed": True})
     return _resume(deps, app)
@@ -150,21 +174,21 @@ def _resume(deps: ContactDeps, app: Application) -> Application:
 
 def resend(deps: ContactDeps, app: Application) -> ContactCode:
     if not awaiting_code(app):
-        raise CodeProblem("no_code_pending", 409)
+        raise Conflict("no_code_pending")
     previous = deps.codes.get_code(app.application_id)
     now = deps.clock.now()
     # Once a minute; a code living less than two minutes (a test setting) may be renewed at half-life.
     interval = min(RESEND_INTERVAL, deps.code_ttl / 2)
     if previous is not None and now - previous.issued_at < interval:
         wait = interval - (now - previous.issued_at)
-        raise CodeProblem("resend_too_soon", 429, retry_after=max(1, int(wait.total_seconds()) + 1))
+        raise RateLimited("resend_too_soon", retry_after=max(1, int(wait.total_seconds()) + 1))
     return send_code(deps, app)
 
 
 def change_contacts(deps: ContactDeps, app: Application, changes: dict[str, str]) -> Application:
     """A wrong phone or email is corrected while the code is awaited; a new code goes to the new contact."""
     if not awaiting_code(app):
-        raise CodeProblem("no_code_pending", 409)
+        raise Conflict("no_code_pending")
     body = app.body.model_copy(update=changes)
     updated = advance(
         deps.repo,

@@ -10,9 +10,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from stdnum.exceptions import InvalidChecksum, ValidationError
-from stdnum.ru import inn as stdnum_inn
-
 # Subject codes in use for tax offices (01-95) and the inter-regional inspectorates (99).
 # Codes outside this set are a warning, not an error: FNS may assign new ones.
 KNOWN_INN_REGIONS = frozenset({f"{n:02d}" for n in range(1, 96)} | {"99"})
@@ -35,6 +32,9 @@ def inn_error(value: str, *, person: bool = True) -> str | None:
         return "inn_format"
     if value[:2] == "00":
         return "inn_region"
+    from stdnum.exceptions import InvalidChecksum, ValidationError  # lazy: only INN checks pay its import
+    from stdnum.ru import inn as stdnum_inn
+
     try:
         stdnum_inn.validate(value)
     except InvalidChecksum:

@@ -31,7 +31,44 @@ FIELD_MESSAGES: dict[str, str] = {
     "name_format": "ФИО может содержать только буквы, пробелы, дефис и апостроф (до 100 символов).",
     "address_format": "Укажите адрес регистрации (не короче 5 символов).",
     "channel_not_allowed": "Этот канал подачи недоступен для данного запроса.",
+    "date_format": "Дата указывается в формате ГГГГ-ММ-ДД.",
 }
+
+# Texts of field errors said of one field in particular; the error's code stays the generic one
+# (missing_field, invalid_value), the key here only picks the text.
+FIELD_TEXTS: dict[str, str] = {
+    "enum_value": "Недопустимое значение: выберите одно из допустимых.",
+    "contacts_missing": "Укажите новый телефон или адрес почты.",
+    "code_missing": "Введите код из SMS или письма.",
+    "decision_value": "Решение: approve или reject.",
+    "decision_reason": "Укажите причину решения (3–1000 символов).",
+    "queue_value": "Очередь: review.",
+    "search_missing": "Укажите status или inn для поиска.",
+    "changes_missing": "Укажите хотя бы одно изменение.",
+    "ticket_email_missing": "Для ответа по почте укажите адрес электронной почты.",
+    "ticket_change_missing": "Укажите assignee, status или answer.",
+    "ticket_answer_missing": "Статус answered ставится вместе с ответом.",
+    "ticket_status_value": "Статус: open, in_progress, answered или resolved.",
+    "ticket_overdue_value": "overdue: true или false.",
+    "ticket_overdue_status": "Просроченными бывают только обращения в статусах open и in_progress.",
+    "document_type": "Тип документа: {types}.",
+    "content_type": "Допустимы PDF, JPEG и PNG.",
+    "document_size": "Размер файла — от 1 байта до {megabytes} МБ.",
+}
+
+
+def field_text(key: str, **params: object) -> str:
+    """The text of a field error said of one field (FIELD_TEXTS), its {params} filled in."""
+    text = FIELD_TEXTS[key]
+    return text.format(**params) if params else text
+
+
+# The hint added to a checksum error when few valid numbers are one typo away ({numbers}).
+APPLICATION_SUGGESTIONS_HINT = (
+    " Номера, отличающиеся одной цифрой или перестановкой соседних, которые проходят проверку: {numbers}."
+    " Сверьте с документом."
+)
+TICKET_SUGGESTIONS_HINT = " Номера, отличающиеся одной цифрой или перестановкой соседних: {numbers}."
 
 
 def problem_body(
@@ -176,3 +213,91 @@ PROBLEM_DETAILS.update(
         "ticket_changed": "Обращение только что изменил кто-то ещё: откройте его заново и повторите действие.",
     }
 )
+
+
+# Signed XML applications (shared/signed_xml/channel.py): the base text of each refusal; a hint
+# about the element at fault may follow it.
+SIGNED_XML_MESSAGES: dict[str, str] = {
+    "xml_malformed": "Документ не является корректным XML-заявлением в формате urn:tax-cabinet:application:1.",
+    "signature_missing": (
+        "Заявление не подписано: в корневом элементе нет электронной подписи (ds:Signature). "
+        "Подпишите заявление и отправьте его снова."
+    ),
+    "signature_invalid": (
+        "Электронная подпись недействительна: документ изменён после подписания или подпись сформирована "
+        "не так, как требуется (подпись всего документа, enveloped). Подпишите заявление заново."
+    ),
+    "certificate_untrusted": (
+        "Сертификат подписи выдан удостоверяющим центром, которому сервис не доверяет, или отсутствует в подписи. "
+        "Подпишите заявление сертификатом аккредитованного удостоверяющего центра."
+    ),
+    "certificate_expired": (
+        "Сертификат подписи не действовал в момент подписания: срок его действия истёк или ещё не начался. "
+        "Подпишите заявление действующим сертификатом."
+    ),
+    "signing_time_invalid": (
+        "Время подписания указано в будущем или заявление подписано слишком давно (больше 7 дней назад). "
+        "Проверьте часы компьютера и подпишите заявление заново."
+    ),
+    "signer_mismatch": (
+        "Заявление подписано сертификатом другого человека: СНИЛС в сертификате не совпадает со СНИЛС в заявлении. "
+        "Подпишите заявление своей электронной подписью."
+    ),
+}
+
+SIGNED_XML_HINTS: dict[str, str] = {
+    "not_xml": "Тело запроса должно быть XML-документом.",
+    "too_large": "Размер документа больше {kib} КиБ.",
+    "not_well_formed": "Документ не является правильно построенным XML.",
+    "dtd": "Объявления DOCTYPE и сущностей (DTD) не допускаются.",
+    "root": "Корневой элемент должен быть {root} в пространстве имён {namespace}.",
+    "signed_at_format": (
+        "Время подписания (signed_at) указывается в формате ISO 8601 с часовым поясом, "
+        "например 2026-11-27T12:00:00+03:00."
+    ),
+    "signed_not_xml": "Подписанное содержимое не является XML-документом.",
+    "attributes": "У элемента {element} не должно быть атрибутов.",
+    "text_outside": "Элемент {element} содержит текст вне вложенных элементов.",
+    "unknown_element": "Неизвестный элемент {name} в {element}.",
+    "repeated": "Элемент {element} указан более одного раза.",
+    "missing_element": "Нет обязательного элемента {element}.",
+    "text_only": "Элемент {element} должен содержать только текст.",
+}
+
+# Problems of review, profile changes and the API edge. A key `code.variant` is the code's text
+# said of one thing in particular (a ticket, a change request); {params} are filled in.
+PROBLEM_TITLES.update(
+    {
+        "concurrent_update": "Данные изменились",
+        "duplicate_partner_request": "Запрос партнёра уже принят",
+    }
+)
+PROBLEM_DETAILS.update(
+    {
+        "not_found.route": "Такого адреса в API нет.",
+        "not_found.change_request": "Заявка не найдена.",
+        "not_found.ticket": "Обращение не найдено или недоступно этой учётной записи.",
+        "forbidden.support": "Это действие доступно только сотрудникам поддержки.",
+        "validation_failed.ticket": "Исправьте поля, перечисленные в errors, и отправьте обращение снова.",
+        "validation_failed.idempotency_key": "Этот Idempotency-Key уже использован с другим телом запроса.",
+        "application_closed": "Заявление уже рассмотрено: документы не нужны.",
+        "not_in_review": "Заявление не ожидает решения сотрудника.",
+        "profile_not_found": "Личный кабинет ещё не подключён: изменять пока нечего.",
+        "profile_not_found.application_gone": "Заявление, к которому относится заявка, не найдено.",
+        "change_request_closed": "Заявка уже рассмотрена.",
+        "change_request_closed.documents": "Заявка уже рассмотрена: документы не нужны.",
+        "documents_missing": "Не все документы загружены: {missing}.",
+        "concurrent_update": "Данные только что изменил кто-то ещё: откройте их заново и повторите действие.",
+    }
+)
+
+
+def problem_title(code: str) -> str:
+    return PROBLEM_TITLES.get(code, code)
+
+
+def problem_detail(code: str, variant: str | None = None, params: dict[str, str] | None = None) -> str:
+    """The detail of a problem: the variant's text if there is one, else the code's, else its title."""
+    text = (PROBLEM_DETAILS.get(f"{code}.{variant}") if variant else None) or PROBLEM_DETAILS.get(code)
+    text = text or problem_title(code)
+    return text.format(**params) if params else text

@@ -13,8 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from shared.journal.ports import AccessJournal
 
 RETENTION = timedelta(days=3 * 365)
 
@@ -66,20 +70,46 @@ class AccessEntry(BaseModel):
     resource_id: str
     source: str  # "api" with the client's IP, or "sqs:<partner_id>", or "workflow"
 
-    def view(self) -> dict[str, object]:
+    def view(self) -> AccessEntryView:
         """What the citizen reads: the same fields, plus Russian labels."""
-        return {
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-            "actor_role": self.actor_role.value,
-            "actor": ROLE_LABELS[self.actor_role],
-            "actor_id": self.actor_id if self.actor_role is not ActorRole.CITIZEN else None,
-            "action": self.action.value,
-            "action_label": ACTION_LABELS[self.action],
-            "resource": self.resource,
-            "resource_label": RESOURCE_LABELS.get(self.resource, self.resource),
-            "resource_id": self.resource_id,
-            "source": self.source,
-        }
+        return AccessEntryView(
+            at=self.at,
+            actor_role=self.actor_role,
+            actor=ROLE_LABELS[self.actor_role],
+            actor_id=self.actor_id if self.actor_role is not ActorRole.CITIZEN else None,
+            action=self.action,
+            action_label=ACTION_LABELS[self.action],
+            resource=self.resource,
+            resource_label=RESOURCE_LABELS.get(self.resource, self.resource),
+            resource_id=self.resource_id,
+            source=self.source,
+        )
+
+
+class AccessEntryView(BaseModel):
+    """One line of `GET /me/access-log`: who (a role, and an id unless it was the citizen), what, when, from where."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    at: datetime
+    actor_role: ActorRole
+    actor: str
+    actor_id: str | None
+    action: AccessAction
+    action_label: str
+    resource: str
+    resource_label: str
+    resource_id: str
+    source: str
+
+
+class AccessLogPage(BaseModel):
+    """`GET /me/access-log`: the citizen's journal, newest first."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    items: list[AccessEntryView]
+    next_token: str | None
 
 
 @dataclass(frozen=True)
@@ -136,3 +166,16 @@ def creation_entry(
         resource_id=resource_id,
         source=accessor.source,
     )
+
+
+def record(
+    journal: AccessJournal,
+    accessor: Accessor,
+    action: AccessAction,
+    resource: str,
+    targets: Sequence[tuple[str | None, str]],
+    at: datetime,
+) -> None:
+    """Journal an access after it succeeded: one entry per (citizen sub, resource id), no write for none."""
+    if targets:
+        journal.record(entries(accessor, action, resource, targets, at))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -23,11 +23,11 @@ from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Address, Application, FieldError, FullName, Status, date_text
 from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core import identifiers
-from shared.core.errors import ConcurrentUpdate, DomainError, InvalidApplication
-from shared.core.messages import field_message
+from shared.core.errors import ConcurrentUpdate, Conflict, InvalidInput
+from shared.core.messages import field_message, field_text
 from shared.core.ports import Clock, DocumentStore
 from shared.profile.ports import ChangeRequestStore
-from shared.review.decisions import UPLOAD_URL_SECONDS, DocumentRequest, parse_document_request
+from shared.review.decisions import UPLOAD_URL_SECONDS, DocumentRequest, PresignedUpload, parse_document_request
 
 VERIFICATION_WORKING_DAYS = 5
 # What each change must be backed by (DOMAIN.md: passport pages, registration certificate, SNILS, other).
@@ -53,12 +53,6 @@ STATUS_LABELS = {
     ChangeStatus.APPROVED: "Изменения внесены",
     ChangeStatus.REJECTED: "Отклонено",
 }
-
-
-class ChangeProblem(DomainError):
-    def __init__(self, code: str, status: int, detail: str) -> None:
-        super().__init__(code)
-        self.code, self.status, self.detail = code, status, detail
 
 
 class Changes(BaseModel):
@@ -125,14 +119,12 @@ class ChangeRequest(BaseModel):
         have = {d.type for d in self.documents if d.status == "uploaded"}
         return [t for t in self.required_documents if t not in have]
 
-    def view(self, *, operator: bool = False) -> dict[str, Any]:
-        data = self.model_dump(mode="json", exclude={"owner_sub", "version", "documents", "decided_by"})
-        data["status_label"] = STATUS_LABELS[self.status]
-        data["missing_documents"] = self.missing_documents()
-        data["documents"] = [d.model_dump(mode="json", exclude={"key"}) for d in self.documents]
-        if operator:
-            data["decided_by"] = self.decided_by
-        return data
+
+class ChangeDocumentUpload(PresignedUpload):
+    """Where to upload one document of a change request."""
+
+    document_id: str
+    type: str
 
 
 @dataclass
@@ -145,7 +137,7 @@ class ChangeDeps:
     new_id: Callable[[], str] = field(default_factory=lambda: lambda: str(uuid.uuid4()))
 
 
-def _invalid(error: ValidationError, prefix: str) -> InvalidApplication:
+def _invalid(error: ValidationError, prefix: str) -> InvalidInput:
     errors = []
     for item in error.errors():
         loc = ".".join(str(p) for p in item["loc"])
@@ -153,24 +145,31 @@ def _invalid(error: ValidationError, prefix: str) -> InvalidApplication:
         if code.endswith(("_type", "_parsing")) or code in ("value_error", "date_from_datetime_parsing"):
             code = "invalid_value"
         errors.append(FieldError(field=f"{prefix}.{loc}" if loc else prefix, code=code, message=field_message(code)))
-    return InvalidApplication(errors)
+    return InvalidInput(errors)
+
+
+class ChangeRequestBody(BaseModel):
+    """`POST /profile/change-requests`: the new values, and the documents to upload now (more may follow)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    changes: Changes
+    documents: list[DocumentRequest] | None = None
 
 
 def parse_request(raw: object) -> tuple[Changes, list[DocumentRequest]]:
     if not isinstance(raw, dict):
-        raise InvalidApplication([FieldError(field="body", code="invalid_json", message=field_message("invalid_json"))])
+        raise InvalidInput([FieldError(field="body", code="invalid_json", message=field_message("invalid_json"))])
     try:
         changes = Changes.model_validate(raw.get("changes"))
     except ValidationError as error:
         raise _invalid(error, "changes") from None
     if not changes.fields():
-        raise InvalidApplication(
-            [FieldError(field="changes", code="missing_field", message="Укажите хотя бы одно изменение.")]
-        )
+        raise InvalidInput([FieldError(field="changes", code="missing_field", message=field_text("changes_missing"))])
     uploads = raw.get("documents")
     uploads = [] if uploads is None else uploads  # absent or null: none yet; `{}` or `""` is not a list
     if not isinstance(uploads, list):
-        raise InvalidApplication(
+        raise InvalidInput(
             [FieldError(field="documents", code="invalid_value", message=field_message("invalid_value"))]
         )
     return changes, [parse_document_request(u) for u in uploads]
@@ -188,7 +187,7 @@ def _profile(deps: ChangeDeps, owner_sub: str) -> Application:
     for app in items:
         if app.status is Status.READY:
             return app
-    raise ChangeProblem("profile_not_found", 409, "Личный кабинет ещё не подключён: изменять пока нечего.")
+    raise Conflict("profile_not_found")
 
 
 def _attach(
@@ -206,15 +205,10 @@ def _attach(
     return document, presigned
 
 
-def _upload_view(document: ChangeDocument, presigned: dict[str, object]) -> dict[str, object]:
-    return {
-        "document_id": document.document_id,
-        "type": document.type,
-        "upload_url": presigned["url"],
-        "fields": presigned["fields"],
-        "method": "POST",
-        "expires_in": UPLOAD_URL_SECONDS,
-    }
+def _upload_view(document: ChangeDocument, presigned: dict[str, object]) -> ChangeDocumentUpload:
+    return ChangeDocumentUpload(
+        document_id=document.document_id, type=document.type, **PresignedUpload.of(presigned).model_dump()
+    )
 
 
 def _in_review_if_complete(request: ChangeRequest, now: datetime) -> ChangeRequest:
@@ -232,7 +226,7 @@ def _in_review_if_complete(request: ChangeRequest, now: datetime) -> ChangeReque
 
 def create(
     deps: ChangeDeps, owner_sub: str, changes: Changes, uploads: list[DocumentRequest]
-) -> tuple[ChangeRequest, list[dict[str, object]]]:
+) -> tuple[ChangeRequest, list[ChangeDocumentUpload]]:
     app = _profile(deps, owner_sub)
     now = deps.clock.now()
     required = sorted({doc for name in changes.fields() for doc in REQUIRED_DOCUMENTS[name]})
@@ -254,9 +248,9 @@ def create(
 
 def add_document(
     deps: ChangeDeps, request: ChangeRequest, upload: DocumentRequest
-) -> tuple[ChangeRequest, dict[str, object]]:
+) -> tuple[ChangeRequest, ChangeDocumentUpload]:
     if request.status in (ChangeStatus.APPROVED, ChangeStatus.REJECTED):
-        raise ChangeProblem("change_request_closed", 409, "Заявка уже рассмотрена: документы не нужны.")
+        raise Conflict("change_request_closed", variant="documents")
     document, presigned = _attach(deps, request, upload)
     updated = _with_retry(
         deps,
@@ -306,10 +300,9 @@ def record_upload(deps: ChangeDeps, key: str, size: int) -> ChangeRequest | None
 
 def decide(deps: ChangeDeps, request: ChangeRequest, decision: str, reason: str, operator_id: str) -> ChangeRequest:
     if request.status is ChangeStatus.AWAITING_DOCUMENTS:
-        missing = ", ".join(request.missing_documents())
-        raise ChangeProblem("documents_missing", 409, f"Не все документы загружены: {missing}.")
+        raise Conflict("documents_missing", params={"missing": ", ".join(request.missing_documents())})
     if request.status is not ChangeStatus.IN_REVIEW:
-        raise ChangeProblem("change_request_closed", 409, "Заявка уже рассмотрена.")
+        raise Conflict("change_request_closed")
     now = deps.clock.now()
     if decision == "approve":
         _apply(deps, request, operator_id, now)
@@ -332,7 +325,7 @@ def _apply(deps: ChangeDeps, request: ChangeRequest, operator_id: str, now: date
     """Rewrite the citizen's data with a history line (the status stays what it is)."""
     app = deps.applications.get(request.application_id)
     if app is None:
-        raise ChangeProblem("profile_not_found", 409, "Заявление, к которому относится заявка, не найдено.")
+        raise Conflict("profile_not_found", variant="application_gone")
     new_values = {name: getattr(request.changes, name) for name in request.changes.fields()}
     labels = ", ".join(FIELD_LABELS[name] for name in new_values)
 

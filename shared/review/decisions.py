@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, StrictInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Application, FieldError, RejectionReason, RequiredAction, Stage, Status
 from shared.applications.ports import ApplicationStore, StageStatistics
-from shared.core.errors import DomainError, InvalidApplication
+from shared.core.errors import Conflict, InvalidInput
+from shared.core.messages import field_message, field_text
 from shared.core.ports import Clock, DocumentStore, TaskCallbacks
 from shared.review.ports import DocumentRecords
 
@@ -28,16 +29,10 @@ CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 MAX_SIZE = 10 * 1024 * 1024
 UPLOAD_URL_SECONDS = 900
 _MESSAGES = {
-    "document_type": "Тип документа: " + ", ".join(DOCUMENT_TYPES) + ".",
-    "content_type": "Допустимы PDF, JPEG и PNG.",
-    "document_size": f"Размер файла — от 1 байта до {MAX_SIZE // (1024 * 1024)} МБ.",
+    "document_type": field_text("document_type", types=", ".join(DOCUMENT_TYPES)),
+    "content_type": field_text("content_type"),
+    "document_size": field_text("document_size", megabytes=MAX_SIZE // (1024 * 1024)),
 }
-
-
-class ReviewProblem(DomainError):
-    def __init__(self, code: str, status: int, detail: str) -> None:
-        super().__init__(code)
-        self.code, self.status, self.detail = code, status, detail
 
 
 class DocumentRequest(BaseModel):
@@ -102,8 +97,9 @@ def parse_document_request(raw: object) -> DocumentRequest:
                 if error["type"] == "missing"
                 else "invalid_value"
             )
-            errors.append(FieldError(field=field, code=code, message=_MESSAGES.get(code, "Недопустимое значение.")))
-        raise InvalidApplication(errors) from None
+            message = _MESSAGES.get(code, field_message("invalid_value"))
+            errors.append(FieldError(field=field, code=code, message=message))
+        raise InvalidInput(errors) from None
 
 
 def requested_documents(app: Application) -> list[str]:
@@ -115,7 +111,7 @@ def requested_documents(app: Application) -> list[str]:
 
 def request_upload(deps: ReviewDeps, app: Application, request: DocumentRequest) -> tuple[Document, dict[str, object]]:
     if app.status in (Status.READY, Status.REJECTED):
-        raise ReviewProblem("application_closed", 409, "Заявление уже рассмотрено: документы не нужны.")
+        raise Conflict("application_closed")
     document_id = str(uuid.uuid4())
     document = Document(
         document_id=document_id,
@@ -210,7 +206,7 @@ def await_review(deps: ReviewDeps, app: Application, task_token: str) -> Applica
 
 def decide(deps: ReviewDeps, app: Application, decision: str, reason: str, operator_id: str) -> Application:
     if app.stage is not Stage.REVIEW or app.status is not Status.IN_PROGRESS:
-        raise ReviewProblem("not_in_review", 409, "Заявление не ожидает решения сотрудника.")
+        raise Conflict("not_in_review")
     now = deps.clock.now()
     if decision == "approve":
         updated = advance(
@@ -249,3 +245,39 @@ def decide(deps: ReviewDeps, app: Application, decision: str, reason: str, opera
     if app.task_token:
         deps.callbacks.succeed(app.task_token, {"decision": decision})
     return updated
+
+
+class PresignedUpload(BaseModel):
+    """Where and how to upload a file: a presigned POST that enforces its type and size."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    upload_url: str
+    fields: dict[str, object]
+    method: Literal["POST"] = "POST"
+    expires_in: int = UPLOAD_URL_SECONDS
+
+    @classmethod
+    def of(cls, presigned: dict[str, object]) -> PresignedUpload:
+        return cls(upload_url=str(presigned["url"]), fields=dict(presigned["fields"]))  # type: ignore[call-overload]
+
+
+class DocumentUpload(PresignedUpload):
+    """`POST /applications/{id}/documents`: the document's id and its upload."""
+
+    document_id: str
+
+
+class DocumentView(BaseModel):
+    """An uploaded document as an operator sees it, with a short-lived link to open it."""
+
+    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
+
+    document_id: str
+    type: str
+    content_type: str
+    size: int
+    status: Literal["pending", "uploaded"]
+    created_at: datetime | None = None
+    uploaded_at: datetime | None = None
+    download_url: str

@@ -66,7 +66,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.core.errors import DomainError
+from shared.core.errors import DomainError, ErrorKind
+from shared.core.messages import SIGNED_XML_HINTS, SIGNED_XML_MESSAGES
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -97,47 +98,28 @@ _FIELDS: tuple[tuple[str, bool, tuple[tuple[str, bool], ...]], ...] = (
 )
 _SIGNED_AT = "signed_at"
 
-MESSAGES: dict[str, str] = {
-    "xml_malformed": f"Документ не является корректным XML-заявлением в формате {NAMESPACE}.",
-    "signature_missing": (
-        "Заявление не подписано: в корневом элементе нет электронной подписи (ds:Signature). "
-        "Подпишите заявление и отправьте его снова."
-    ),
-    "signature_invalid": (
-        "Электронная подпись недействительна: документ изменён после подписания или подпись сформирована "
-        "не так, как требуется (подпись всего документа, enveloped). Подпишите заявление заново."
-    ),
-    "certificate_untrusted": (
-        "Сертификат подписи выдан удостоверяющим центром, которому сервис не доверяет, или отсутствует в подписи. "
-        "Подпишите заявление сертификатом аккредитованного удостоверяющего центра."
-    ),
-    "certificate_expired": (
-        "Сертификат подписи не действовал в момент подписания: срок его действия истёк или ещё не начался. "
-        "Подпишите заявление действующим сертификатом."
-    ),
-    "signing_time_invalid": (
-        "Время подписания указано в будущем или заявление подписано слишком давно (больше 7 дней назад). "
-        "Проверьте часы компьютера и подпишите заявление заново."
-    ),
-    "signer_mismatch": (
-        "Заявление подписано сертификатом другого человека: СНИЛС в сертификате не совпадает со СНИЛС в заявлении. "
-        "Подпишите заявление своей электронной подписью."
-    ),
-}
+MESSAGES = SIGNED_XML_MESSAGES  # the base text of each refusal, in the one message table
+
+
+def _hint(key: str, **params: object) -> str:
+    """What exactly is wrong with the document (shared/core/messages.py), added to the code's text."""
+    return SIGNED_XML_HINTS[key].format(**params)
 
 
 class SignedXmlError(DomainError):
-    """A signed document the service refuses: a stable `code`, a Russian `message`, the `field` at fault.
+    """A signed document the service refuses: a stable `code`, a Russian `message`, the `field` at fault
+    (one field error of the answer, whose code is this code).
 
     `str(exc)` is the code alone: neither this text nor anything signxml or cryptography said (their
     messages quote certificate subjects, i.e. names and SNILS) may reach the logs.
     """
 
     def __init__(self, code: str, detail: str | None = None, field: str = "body") -> None:
-        super().__init__(code)
-        self.code = code
+        from shared.applications.models import FieldError
+
         self.field = field
         self.message = MESSAGES[code] + (f" {detail}" if detail else "")
+        super().__init__(code, ErrorKind.INVALID, errors=[FieldError(field=field, code=code, message=self.message)])
 
 
 @dataclass(frozen=True)
@@ -242,20 +224,18 @@ def _parse(document: bytes) -> Any:
     from lxml import etree
 
     if not isinstance(document, bytes | bytearray):
-        raise SignedXmlError("xml_malformed", "Тело запроса должно быть XML-документом.")
+        raise SignedXmlError("xml_malformed", _hint("not_xml"))
     if len(document) > MAX_DOCUMENT_BYTES:
-        raise SignedXmlError("xml_malformed", f"Размер документа больше {MAX_DOCUMENT_BYTES // 1024} КиБ.")
+        raise SignedXmlError("xml_malformed", _hint("too_large", kib=MAX_DOCUMENT_BYTES // 1024))
     try:
         root = etree.fromstring(bytes(document), parser=_parser())
     except etree.XMLSyntaxError:
-        raise SignedXmlError("xml_malformed", "Документ не является правильно построенным XML.") from None
+        raise SignedXmlError("xml_malformed", _hint("not_well_formed")) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise SignedXmlError("xml_malformed", "Объявления DOCTYPE и сущностей (DTD) не допускаются.")
+        raise SignedXmlError("xml_malformed", _hint("dtd"))
     if root.tag != _tag(NAMESPACE, ROOT_TAG):
-        raise SignedXmlError(
-            "xml_malformed", f"Корневой элемент должен быть {ROOT_TAG} в пространстве имён {NAMESPACE}."
-        )
+        raise SignedXmlError("xml_malformed", _hint("root", root=ROOT_TAG, namespace=NAMESPACE))
     return root
 
 
@@ -269,10 +249,7 @@ def _find_signature(root: Any) -> Any:
 
 
 def _signing_time(element: Any) -> datetime:
-    hint = (
-        "Время подписания (signed_at) указывается в формате ISO 8601 с часовым поясом, "
-        "например 2026-11-27T12:00:00+03:00."
-    )
+    hint = _hint("signed_at_format")
     text = (element.text or "").strip() if element is not None else ""
     try:
         parsed = datetime.fromisoformat(text) if text else None
@@ -353,16 +330,14 @@ def _verify_signature(document: bytes, leaf: x509.Certificate, signed_at: dateti
     if not transforms <= allowed:
         raise SignedXmlError("signature_invalid", field="signature")
     if result.signed_xml is None:
-        raise SignedXmlError("xml_malformed", "Подписанное содержимое не является XML-документом.")
+        raise SignedXmlError("xml_malformed", _hint("signed_not_xml"))
     return result.signed_xml
 
 
 def _read_application(root: Any) -> tuple[dict[str, Any], datetime]:
     """The body dict from the *signed* content, strictly in the format (see the module docstring)."""
     if root.tag != _tag(NAMESPACE, ROOT_TAG):
-        raise SignedXmlError(
-            "xml_malformed", f"Корневой элемент должен быть {ROOT_TAG} в пространстве имён {NAMESPACE}."
-        )
+        raise SignedXmlError("xml_malformed", _hint("root", root=ROOT_TAG, namespace=NAMESPACE))
     top = _children(root, "", {name: required for name, required, _ in _FIELDS} | {_SIGNED_AT: True})
     signed_at = _signing_time(top[_SIGNED_AT])
     application: dict[str, Any] = {}
@@ -383,31 +358,29 @@ def _children(parent: Any, path: str, expected: dict[str, bool]) -> dict[str, An
     """The child elements of `parent` by local name: each expected one at most once, required ones present."""
     where = path or ROOT_TAG
     if parent.attrib:
-        raise SignedXmlError("xml_malformed", f"У элемента {where} не должно быть атрибутов.", field=path or "body")
+        raise SignedXmlError("xml_malformed", _hint("attributes", element=where), field=path or "body")
     if (parent.text or "").strip():
-        raise SignedXmlError(
-            "xml_malformed", f"Элемент {where} содержит текст вне вложенных элементов.", field=path or "body"
-        )
+        raise SignedXmlError("xml_malformed", _hint("text_outside", element=where), field=path or "body")
     found: dict[str, Any] = {}
     for child in parent:
         if not isinstance(child.tag, str):  # a comment or processing instruction: carries no data
             continue
         if (child.tail or "").strip():
-            raise SignedXmlError(
-                "xml_malformed", f"Элемент {where} содержит текст вне вложенных элементов.", field=path or "body"
-            )
+            raise SignedXmlError("xml_malformed", _hint("text_outside", element=where), field=path or "body")
         namespace, _, name = child.tag[1:].partition("}") if child.tag.startswith("{") else ("", "", child.tag)
         child_path = f"{path}.{name}" if path else name
         if namespace != NAMESPACE or name not in expected:
             shown = name[:64]
-            raise SignedXmlError("xml_malformed", f"Неизвестный элемент {shown} в {where}.", field=path or "body")
+            raise SignedXmlError(
+                "xml_malformed", _hint("unknown_element", name=shown, element=where), field=path or "body"
+            )
         if name in found:
-            raise SignedXmlError("xml_malformed", f"Элемент {child_path} указан более одного раза.", field=child_path)
+            raise SignedXmlError("xml_malformed", _hint("repeated", element=child_path), field=child_path)
         found[name] = child
     for name, required in expected.items():
         if required and name not in found:
             child_path = f"{path}.{name}" if path else name
-            raise SignedXmlError("xml_malformed", f"Нет обязательного элемента {child_path}.", field=child_path)
+            raise SignedXmlError("xml_malformed", _hint("missing_element", element=child_path), field=child_path)
     return found
 
 
@@ -416,9 +389,9 @@ def _leaf(element: Any, path: str, required: bool) -> str | None:
     if element is None:
         return None
     if element.attrib:
-        raise SignedXmlError("xml_malformed", f"У элемента {path} не должно быть атрибутов.", field=path)
+        raise SignedXmlError("xml_malformed", _hint("attributes", element=path), field=path)
     if any(isinstance(child.tag, str) for child in element):
-        raise SignedXmlError("xml_malformed", f"Элемент {path} должен содержать только текст.", field=path)
+        raise SignedXmlError("xml_malformed", _hint("text_only", element=path), field=path)
     text = "".join(element.itertext())
     return text if required or text.strip() else None
 

@@ -14,7 +14,6 @@ never in a log line or a key.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
@@ -28,8 +27,8 @@ from shared.applications.models import Application, FieldError, FullName
 from shared.applications.ports import ApplicationStore
 from shared.applications.typo_help import inn_suggestions
 from shared.core import identifiers
-from shared.core.errors import ConcurrentUpdate, DomainError, InvalidApplication
-from shared.core.messages import TICKET_STATUS_LABELS, field_message
+from shared.core.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound
+from shared.core.messages import TICKET_STATUS_LABELS, TICKET_SUGGESTIONS_HINT, field_message, field_text
 from shared.core.ports import Clock, DocumentStore, KeyedHasher, Notifier
 from shared.support.ports import TicketRepository
 
@@ -77,16 +76,13 @@ class Author(StrEnum):
     SYSTEM = "system"
 
 
-class TicketProblem(DomainError):
-    """An outcome the API answers as a problem; `code` is the stable API code."""
-
-    def __init__(self, code: str, status: int, detail: str | None = None) -> None:
-        super().__init__(code)
-        self.code, self.status, self.detail = code, status, detail
+def not_found() -> NotFound:
+    return NotFound(variant="ticket")
 
 
-def not_found() -> TicketProblem:
-    return TicketProblem("not_found", 404, "Обращение не найдено или недоступно этой учётной записи.")
+def invalid(errors: list[FieldError]) -> InvalidInput:
+    """Field errors of a ticket request (their detail speaks of a ticket, not of an application)."""
+    return InvalidInput(errors, variant="ticket")
 
 
 class Screenshot(BaseModel):
@@ -295,7 +291,7 @@ def _field_errors(exc: ValidationError, raw: dict[str, Any]) -> list[FieldError]
             found = inn_suggestions(str(raw.get("inn", "")).strip()) or None
         message = field_message(code)
         if found:
-            message += " Номера, отличающиеся одной цифрой или перестановкой соседних: " + ", ".join(found) + "."
+            message += TICKET_SUGGESTIONS_HINT.format(numbers=", ".join(found))
         errors.append(FieldError(field=field, code=code, message=message, suggestions=found))
     return errors
 
@@ -320,12 +316,12 @@ _OWN_CODES = frozenset(
 
 def _object(raw: object) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise InvalidApplication([FieldError(field="body", code="invalid_json", message=field_message("invalid_json"))])
+        raise invalid([FieldError(field="body", code="invalid_json", message=field_message("invalid_json"))])
     return raw
 
 
 def parse_ticket_request(raw: object) -> TicketRequest:
-    """The request, or InvalidApplication with every field error at once."""
+    """The request, or InvalidInput with every field error at once."""
     data = _object(raw)
     errors: list[FieldError] = []
     request: TicketRequest | None = None
@@ -334,13 +330,9 @@ def parse_ticket_request(raw: object) -> TicketRequest:
     except ValidationError as exc:
         errors = _field_errors(exc, data)
     if data.get("channel") == "email" and not data.get("email") and "email" not in {e.field for e in errors}:
-        errors.append(
-            FieldError(
-                field="email", code="missing_field", message="Для ответа по почте укажите адрес электронной почты."
-            )
-        )
+        errors.append(FieldError(field="email", code="missing_field", message=field_text("ticket_email_missing")))
     if errors or request is None:
-        raise InvalidApplication(errors)
+        raise invalid(errors)
     return request
 
 
@@ -349,7 +341,7 @@ def parse_message(raw: object) -> MessageRequest:
     try:
         return MessageRequest.model_validate(data)
     except ValidationError as exc:
-        raise InvalidApplication(_field_errors(exc, data)) from None
+        raise invalid(_field_errors(exc, data)) from None
 
 
 def parse_change(raw: object) -> TicketChange:
@@ -357,15 +349,11 @@ def parse_change(raw: object) -> TicketChange:
     try:
         change = TicketChange.model_validate(data)
     except ValidationError as exc:
-        raise InvalidApplication(_field_errors(exc, data)) from None
+        raise invalid(_field_errors(exc, data)) from None
     if change.assignee is None and change.status is None and change.answer is None:
-        raise InvalidApplication(
-            [FieldError(field="body", code="missing_field", message="Укажите assignee, status или answer.")]
-        )
+        raise invalid([FieldError(field="body", code="missing_field", message=field_text("ticket_change_missing"))])
     if change.status == "answered" and change.answer is None:
-        raise InvalidApplication(
-            [FieldError(field="answer", code="missing_field", message="Статус answered ставится вместе с ответом.")]
-        )
+        raise invalid([FieldError(field="answer", code="missing_field", message=field_text("ticket_answer_missing"))])
     return change
 
 
@@ -415,7 +403,7 @@ def open_ticket(deps: TicketDeps, owner_sub: str, request: TicketRequest) -> tup
     if request.application_id is not None:
         found = deps.applications.get(request.application_id)
         if found is None or not found.owner_sub or found.owner_sub != owner_sub:
-            raise InvalidApplication(
+            raise invalid(
                 [
                     FieldError(
                         field="application_id",
@@ -481,7 +469,7 @@ def find(deps: TicketDeps, ticket_id: str) -> Ticket:
 def add_citizen_message(deps: TicketDeps, ticket: Ticket, request: MessageRequest) -> Ticket:
     """A follow-up. On an answered ticket it is a new question: back to the desk, with a new target."""
     if ticket.status is TicketStatus.RESOLVED:
-        raise TicketProblem("ticket_closed", 409)
+        raise Conflict("ticket_closed")
     now = deps.clock.now()
     changes: dict[str, Any] = {"updated_at": now, "version": ticket.version + 1}
     if ticket.status is TicketStatus.ANSWERED:
@@ -502,7 +490,7 @@ def operator_change(deps: TicketDeps, ticket: Ticket, operator_id: str, change: 
     """Assign, answer, change the status; the first answer stops the complaint clock. The citizen
     is notified of an answer (SMS to the ticket's phone; the answer itself by email on that channel)."""
     if ticket.status is TicketStatus.RESOLVED:
-        raise TicketProblem("ticket_closed", 409)
+        raise Conflict("ticket_closed")
     now = deps.clock.now()
     updates: dict[str, Any] = {"updated_at": now, "version": ticket.version + 1}
     messages: list[TicketMessage] = []
@@ -632,106 +620,3 @@ def file_complaints(tickets: TicketRepository, clock: Clock, page_size: int = 10
         token = page.next_token
         if not token:
             return filed
-
-
-# --- what each side sees ----------------------------------------------------------------------------------
-
-
-def _stamp(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
-
-
-def _masked_phone(phone: str | None) -> str | None:
-    return "+7******" + phone[-4:] if phone else None
-
-
-def _masked_email(email: str | None) -> str | None:
-    if not email:
-        return None
-    name, _, domain = email.partition("@")
-    return f"{name[:1]}***@{domain}"
-
-
-def _complaint_view(ticket: Ticket) -> dict[str, object] | None:
-    if ticket.complaint is None:
-        return None
-    return {"number": ticket.complaint.number, "filed_at": _stamp(ticket.complaint.filed_at), "addressee": FNS}
-
-
-def summary(ticket: Ticket, now: datetime) -> dict[str, object]:
-    """A ticket in the citizen's list."""
-    return {
-        "ticket_id": ticket.ticket_id,
-        "number": ticket.number,
-        "status": ticket.status.value,
-        "status_label": ticket.status.label,
-        "channel": ticket.channel.value,
-        "created_at": _stamp(ticket.created_at),
-        "updated_at": _stamp(ticket.updated_at),
-        "answer_due_at": _stamp(ticket.answer_due_at) if ticket.status.awaits_answer else None,
-        "answered_at": _stamp(ticket.answered_at),
-        "overdue": ticket.overdue(now),
-        "application_id": ticket.application_id,
-        "complaint": _complaint_view(ticket),
-    }
-
-
-def _messages_view(messages: Sequence[TicketMessage], *, operator: bool) -> list[dict[str, object]]:
-    out = []
-    for m in messages:
-        item: dict[str, object] = {"at": _stamp(m.at), "author": m.author.value, "text": m.text}
-        if operator:
-            item["author_id"] = m.author_id
-        out.append(item)
-    return out
-
-
-def citizen_view(ticket: Ticket, messages: Sequence[TicketMessage], now: datetime) -> dict[str, object]:
-    """What the citizen sees of their ticket: contacts masked (they typed them; a shared screen need not show them)."""
-    return {
-        **summary(ticket, now),
-        "description": ticket.description,
-        "inn_masked": ticket.inn_masked,
-        "phone_masked": _masked_phone(ticket.phone),
-        "email_masked": _masked_email(ticket.email),
-        "screenshot": (
-            {"content_type": ticket.screenshot.content_type, "size": ticket.screenshot.size}
-            if ticket.screenshot
-            else None
-        ),
-        "messages": _messages_view(messages, operator=False),
-    }
-
-
-def desk_item(ticket: Ticket, now: datetime) -> dict[str, object]:
-    """A ticket in the operators' queue: no name or phone there (a queue is read in passing)."""
-    return {
-        **summary(ticket, now),
-        "answer_due_at": _stamp(ticket.answer_due_at),
-        "assignee": ticket.assignee,
-        "inn_masked": ticket.inn_masked,
-        "reason": ticket.reason,
-    }
-
-
-def operator_view(
-    ticket: Ticket, messages: Sequence[TicketMessage], now: datetime, store: DocumentStore | None = None
-) -> dict[str, object]:
-    """One ticket for the operator who handles it: the contacts in full, the screenshot to open."""
-    screenshot: dict[str, object] | None = None
-    if ticket.screenshot is not None:
-        screenshot = {"content_type": ticket.screenshot.content_type, "size": ticket.screenshot.size}
-        if store is not None:
-            screenshot["download_url"] = store.presign_download(ticket.screenshot.key, 300)
-    return {
-        **desk_item(ticket, now),
-        "description": ticket.description,
-        "owner_sub": ticket.owner_sub,
-        "full_name": ticket.full_name.model_dump() if ticket.full_name else None,
-        "phone": ticket.phone,
-        "email": ticket.email,
-        "resolved_at": _stamp(ticket.resolved_at),
-        "complaint_due_at": _stamp(ticket.complaint_due_at),
-        "screenshot": screenshot,
-        "messages": _messages_view(messages, operator=True),
-    }

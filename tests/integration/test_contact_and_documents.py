@@ -10,7 +10,8 @@ import pytest
 
 from functions.submit_application.handler import handler as api
 from shared import wiring
-from shared.contact.confirmation import CodeProblem, confirm, resend, workflow_waits
+from shared.contact.confirmation import confirm, resend, workflow_waits
+from shared.core.errors import DomainError
 from tests.integration.conftest import REGION, Cloud, Context, api_event
 from tests.support.fakes import VALID_BODY
 
@@ -46,9 +47,9 @@ def test_code_store_keeps_only_a_keyed_hash_with_a_ttl(cloud: Cloud, contact) ->
     from moto.sns.models import sns_backends
 
     assert any(phone == "+79123456789" for phone, _ in sns_backends["123456789012"][REGION].sms_messages.values())
-    with pytest.raises(CodeProblem) as wrong:
+    with pytest.raises(DomainError) as wrong:
         confirm(deps, waiting, "000000" if sent[0] != "000000" else "111111")
-    assert wrong.value.tries_left == 4
+    assert wrong.value.extra["tries_left"] == 4
     assert next(i for i in cloud.items() if i["sk"]["S"] == "CODE")["attempts"]["N"] == "1"
 
 
@@ -56,7 +57,7 @@ def test_resend_waits_a_minute_then_email_goes_through_ses(cloud: Cloud, contact
     deps, _ = contact
     app_id = _submit({**VALID_BODY, "confirmation_channel": "email"})
     app = workflow_waits(deps, deps.repo.get(app_id), "token", expired=False)
-    with pytest.raises(CodeProblem) as too_soon:
+    with pytest.raises(DomainError) as too_soon:
         resend(deps, app)
     assert too_soon.value.code == "resend_too_soon"
     from moto.ses.models import ses_backends

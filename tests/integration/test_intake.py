@@ -58,9 +58,10 @@ def test_malformed_messages_go_to_dlq_with_reason(cloud: Cloud) -> None:
 
 
 def test_transient_fault_fails_only_that_record(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.applications import intake as use_case
     from shared.core.errors import TransientStorageError
 
-    real = intake.submit
+    real = use_case.submit
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -69,7 +70,7 @@ def test_transient_fault_fails_only_that_record(cloud: Cloud, monkeypatch: pytes
             raise TransientStorageError("throttled")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(intake, "submit", flaky)
+    monkeypatch.setattr(use_case, "submit", flaky)
     result = intake.handler(sqs_event(message("r-a"), message("r-b", inn=inn12("7727000000"))), Context())
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
     assert dlq(cloud) == []

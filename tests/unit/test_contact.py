@@ -8,7 +8,6 @@ from shared.applications.models import Stage, Status
 from shared.applications.submission import SubmissionDeps, submit
 from shared.contact.confirmation import (
     MAX_TRIES,
-    CodeProblem,
     ContactDeps,
     abandon,
     change_contacts,
@@ -16,6 +15,7 @@ from shared.contact.confirmation import (
     resend,
     workflow_waits,
 )
+from shared.core.errors import DomainError, ErrorKind
 from tests.support.data import CITIZEN
 from tests.support.fakes import (
     VALID_BODY,
@@ -62,7 +62,7 @@ def test_right_code_resumes_the_workflow(setup) -> None:  # type: ignore[no-unty
     confirmed = confirm(deps, app, deps.notifier.last_code())
     assert confirmed.stage is Stage.FNS_CHECK and confirmed.required_actions == []
     assert deps.callbacks.resumed == ["token-1"]
-    with pytest.raises(CodeProblem) as again:
+    with pytest.raises(DomainError) as again:
         confirm(deps, deps.repo.get(app.application_id), deps.notifier.last_code())
     assert again.value.code == "no_code_pending"
 
@@ -72,12 +72,13 @@ def test_five_wrong_tries_then_locked_until_a_new_code(setup) -> None:  # type: 
     right = deps.notifier.last_code()
     wrong = "000000" if right != "000000" else "111111"
     for expected_left in range(MAX_TRIES - 1, -1, -1):
-        with pytest.raises(CodeProblem) as caught:
+        with pytest.raises(DomainError) as caught:
             confirm(deps, app, wrong)
-        assert (caught.value.code, caught.value.status, caught.value.tries_left) == ("code_invalid", 422, expected_left)
-    with pytest.raises(CodeProblem) as locked:
+        error = caught.value
+        assert (error.code, error.kind, error.extra["tries_left"]) == ("code_invalid", ErrorKind.INVALID, expected_left)
+    with pytest.raises(DomainError) as locked:
         confirm(deps, app, right)
-    assert (locked.value.code, locked.value.status) == ("code_locked", 429)
+    assert (locked.value.code, locked.value.kind) == ("code_locked", ErrorKind.RATE_LIMITED)
     deps.clock.at += timedelta(seconds=61)
     resend(deps, app)
     assert confirm(deps, app, deps.notifier.last_code()).stage is Stage.FNS_CHECK
@@ -87,7 +88,7 @@ def test_expired_code(setup) -> None:  # type: ignore[no-untyped-def]
     deps, app = setup
     code = deps.notifier.last_code()
     deps.clock.at += timedelta(minutes=10, seconds=1)
-    with pytest.raises(CodeProblem) as caught:
+    with pytest.raises(DomainError) as caught:
         confirm(deps, app, code)
     assert caught.value.code == "code_expired"
     expired = workflow_waits(deps, deps.repo.get(app.application_id), "token-2", expired=True)
@@ -99,7 +100,7 @@ def test_expired_code(setup) -> None:  # type: ignore[no-untyped-def]
 
 def test_resend_at_most_once_a_minute(setup) -> None:  # type: ignore[no-untyped-def]
     deps, app = setup
-    with pytest.raises(CodeProblem) as caught:
+    with pytest.raises(DomainError) as caught:
         resend(deps, app)
     assert caught.value.code == "resend_too_soon" and 1 <= caught.value.retry_after <= 61
     deps.clock.at += timedelta(seconds=60)
@@ -114,7 +115,7 @@ def test_corrected_contact_gets_a_new_code(setup) -> None:  # type: ignore[no-un
     assert updated.body.email == "new@example.ru"
     assert deps.notifier.sent[-1][:2] == ("email", "new@example.ru")
     if old != deps.notifier.last_code():
-        with pytest.raises(CodeProblem):
+        with pytest.raises(DomainError):
             confirm(deps, updated, old)
     assert confirm(deps, deps.repo.get(app.application_id), deps.notifier.last_code()).stage is Stage.FNS_CHECK
 

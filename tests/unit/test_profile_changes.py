@@ -8,10 +8,9 @@ import pytest
 
 from shared.applications.models import Channel, Stage, Status
 from shared.applications.submission import Origin, SubmissionDeps, submit
-from shared.core.errors import InvalidApplication
+from shared.core.errors import Conflict, InvalidInput
 from shared.profile.changes import (
     ChangeDeps,
-    ChangeProblem,
     ChangeStatus,
     create,
     decide,
@@ -70,7 +69,7 @@ def test_the_last_upload_starts_a_five_working_day_check() -> None:
         {"changes": {"address": {"text": "г. Тула, ул. Ленина, 1"}}, "documents": [PDF.model_dump()]}
     )
     request, views = create(deps, "citizen", changes, uploads)
-    assert views[0]["upload_url"] and request.missing_documents() == ["registration_certificate"]
+    assert views[0].upload_url and request.missing_documents() == ["registration_certificate"]
     key = request.documents[0].key
     assert key.startswith(f"profile/{request.request_id}/")
     updated = record_upload(deps, key, 100)
@@ -90,7 +89,7 @@ def test_approval_rewrites_the_data_with_a_history_line() -> None:
     app = deps.applications.get(app_id)
     assert app is not None and app.body.phone == "+79120001122" and app.status is Status.READY
     assert "телефон" in deps.applications.history(app_id)[-1].note
-    with pytest.raises(ChangeProblem) as again:
+    with pytest.raises(Conflict) as again:
         decide(deps, settled, "approve", "Проверено", "op-1")
     assert again.value.code == "change_request_closed"
 
@@ -107,14 +106,14 @@ def test_rejection_says_why_and_what_to_do_and_changes_nothing() -> None:
 def test_missing_documents_block_the_decision() -> None:
     deps, _ = _deps()
     request, _ = create(deps, "citizen", parse_request({"changes": {"birth_date": "1990-05-18"}})[0], [])
-    with pytest.raises(ChangeProblem) as blocked:
+    with pytest.raises(Conflict) as blocked:
         decide(deps, request, "approve", "Проверено", "op-1")
-    assert blocked.value.code == "documents_missing" and "passport" in blocked.value.detail
+    assert blocked.value.code == "documents_missing" and "passport" in blocked.value.params["missing"]
 
 
 def test_no_cabinet_no_change() -> None:
     deps, _ = _deps(ready=False)
-    with pytest.raises(ChangeProblem) as refused:
+    with pytest.raises(Conflict) as refused:
         create(deps, "citizen", parse_request({"changes": {"phone": "+79120001122"}})[0], [])
     assert refused.value.code == "profile_not_found"
 
@@ -131,7 +130,7 @@ def test_no_cabinet_no_change() -> None:
     ],
 )
 def test_bad_requests_name_every_field(raw: object, fields: set[str]) -> None:
-    with pytest.raises(InvalidApplication) as invalid:
+    with pytest.raises(InvalidInput) as invalid:
         parse_request(raw)
     assert {e.field for e in invalid.value.errors} == fields
     assert all(e.message for e in invalid.value.errors)

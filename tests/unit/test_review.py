@@ -4,11 +4,10 @@ import pytest
 
 from shared.applications.models import Stage, Status
 from shared.applications.submission import SubmissionDeps, submit
-from shared.core.errors import InvalidApplication
+from shared.core.errors import Conflict, InvalidInput
 from shared.review.decisions import (
     MAX_SIZE,
     ReviewDeps,
-    ReviewProblem,
     await_documents,
     await_review,
     decide,
@@ -59,14 +58,14 @@ def test_document_request_rules() -> None:
         parse_document_request({"type": "passport", "content_type": "IMAGE/PNG", "size": 10}).content_type
         == "image/png"
     )
-    with pytest.raises(InvalidApplication) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_document_request({"type": "selfie", "content_type": "text/html", "size": MAX_SIZE + 1})
     assert {(e.field, e.code) for e in caught.value.errors} == {
         ("type", "document_type"),
         ("content_type", "content_type"),
         ("size", "document_size"),
     }
-    with pytest.raises(InvalidApplication):
+    with pytest.raises(InvalidInput):
         parse_document_request({"type": "passport"})
 
 
@@ -114,7 +113,7 @@ def test_review_then_approve_or_reject(waiting) -> None:  # type: ignore[no-unty
     assert rejected.rejection_reasons[0].message == "Свидетельство о браке не читается"
     assert deps.repo.history(app.application_id)[-1].actor == "op-7"
     assert deps.callbacks.resumed == ["review-token"]
-    with pytest.raises(ReviewProblem):
+    with pytest.raises(Conflict):
         decide(deps, rejected, "approve", "передумал", "op-7")
 
 
@@ -127,5 +126,5 @@ def test_approve_moves_to_activation(waiting) -> None:  # type: ignore[no-untype
 def test_no_documents_for_a_closed_application(waiting) -> None:  # type: ignore[no-untyped-def]
     deps, app = waiting
     closed = decide(deps, await_review(deps, app, "t"), "reject", "нет", "op")
-    with pytest.raises(ReviewProblem):
+    with pytest.raises(Conflict):
         request_upload(deps, closed, parse_document_request({"type": "other", "content_type": "image/jpeg", "size": 1}))

@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from shared.applications.submission import SubmissionDeps, submit
-from shared.core.errors import ConcurrentUpdate, InvalidApplication
+from shared.core.errors import ConcurrentUpdate, Conflict, ErrorKind, InvalidInput, NotFound
 from shared.support.tickets import (
     TicketChannel,
     TicketDeps,
-    TicketProblem,
     add_citizen_message,
     answer_due,
-    citizen_view,
     complaint_due,
-    desk_item,
     file_complaints,
     open_ticket,
     operator_change,
-    operator_view,
     owned,
     parse_change,
     parse_message,
     parse_ticket_request,
 )
+from shared.support.views import citizen_view as citizen_model
+from shared.support.views import desk_item as desk_model
+from shared.support.views import operator_view as operator_model
 from tests.support.data import CITIZEN, TICKET
 from tests.support.fakes import (
     VALID_BODY,
@@ -38,6 +38,19 @@ from tests.support.fakes import (
     InMemoryApplications,
     InMemoryTickets,
 )
+
+
+def citizen_view(*args: Any) -> dict[str, Any]:
+    return citizen_model(*args).model_dump(mode="json")
+
+
+def desk_item(*args: Any) -> dict[str, Any]:
+    return desk_model(*args).model_dump(mode="json")
+
+
+def operator_view(*args: Any) -> dict[str, Any]:
+    return operator_model(*args).model_dump(mode="json")
+
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -54,7 +67,7 @@ def deps(notifier: FakeNotifier | None = None) -> TicketDeps:
 
 
 def codes(raw: object) -> set[tuple[str, str]]:
-    with pytest.raises(InvalidApplication) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_ticket_request(raw)
     return {(e.field, e.code) for e in caught.value.errors}
 
@@ -88,7 +101,7 @@ def test_every_field_error_at_once_with_stable_codes() -> None:
 
 
 def test_inn_checksum_error_suggests_the_numbers_one_typo_away() -> None:
-    with pytest.raises(InvalidApplication) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_ticket_request({**TICKET, "inn": "500100732258"})
     (error,) = caught.value.errors
     assert error.suggestions == ["500100732259"] and "опечатка" in error.message
@@ -148,7 +161,7 @@ def test_an_application_id_must_be_the_callers_own() -> None:
     ticket, _ = open_ticket(d, "u1", parse_ticket_request({**TICKET, "application_id": mine}))
     assert ticket.application_id == mine
     for other_sub, application_id in (("u2", mine), ("u1", "no-such-application")):
-        with pytest.raises(InvalidApplication) as caught:
+        with pytest.raises(InvalidInput) as caught:
             open_ticket(d, other_sub, parse_ticket_request({**TICKET, "application_id": application_id}))
         assert [(e.field, e.code) for e in caught.value.errors] == [("application_id", "application_not_found")]
 
@@ -158,9 +171,9 @@ def test_someone_elses_ticket_is_not_found() -> None:
     ticket, _ = open_ticket(d, "u1", parse_ticket_request(TICKET))
     assert owned(d, ticket.ticket_id, "u1") == ticket
     for sub, ticket_id in (("u2", ticket.ticket_id), ("u1", "nope"), ("u1", "x" * 5000)):
-        with pytest.raises(TicketProblem) as caught:
+        with pytest.raises(NotFound) as caught:
             owned(d, ticket_id, sub)
-        assert (caught.value.status, caught.value.code) == (404, "not_found")
+        assert (caught.value.kind, caught.value.code) == (ErrorKind.NOT_FOUND, "not_found")
 
 
 def test_assign_answer_resolve_and_the_citizen_is_notified() -> None:
@@ -178,10 +191,10 @@ def test_assign_answer_resolve_and_the_citizen_is_notified() -> None:
     assert resolved.status == "resolved" and resolved.resolved_at is not None
     texts = [(m.author, m.text) for m in d.tickets.messages(ticket.ticket_id)]
     assert [a for a, _ in texts] == ["system", "operator", "system"]
-    with pytest.raises(TicketProblem) as closed:
+    with pytest.raises(Conflict) as closed:
         operator_change(d, resolved, "op-7", parse_change({"answer": "Ещё одно"}))
-    assert (closed.value.status, closed.value.code) == (409, "ticket_closed")
-    with pytest.raises(TicketProblem):
+    assert (closed.value.kind, closed.value.code) == (ErrorKind.CONFLICT, "ticket_closed")
+    with pytest.raises(Conflict):
         add_citizen_message(d, resolved, parse_message({"text": "Спасибо"}))
 
 
@@ -210,7 +223,7 @@ def test_change_requests_are_checked() -> None:
         ({"status": "open"}, ("status", "invalid_value")),
         ({"answer": ""}, ("answer", "message_length")),
     ):
-        with pytest.raises(InvalidApplication) as caught:
+        with pytest.raises(InvalidInput) as caught:
             parse_change(raw)
         assert [(e.field, e.code) for e in caught.value.errors] == [expected]
 

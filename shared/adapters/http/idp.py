@@ -1,9 +1,9 @@
-"""A client of the identity provider's userinfo endpoint: the citizen's record for prefill and for
-claiming office applications by SNILS (`person()`; no port stands in front of it).
+"""The identity provider's userinfo endpoint behind the IdentityProvider port (shared/applications/service.py):
+the citizen's record for prefill and for claiming office applications by SNILS.
 
 Called with the citizen's own bearer token, so the provider answers only about that citizen.
-Standard library only; a fault raises `IdentityProviderUnavailable`, which prefill answers with a 502
-(the citizen can still fill the form by hand) and the claim step skips until the next list.
+Standard library only; a fault is IdentityProviderUnavailable (a 502 to the caller, who can still
+fill the form by hand; the claim step skips until the next list).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from shared.core.errors import IdentityProviderUnavailable
 
-class IdentityProviderUnavailable(Exception):
-    pass
+__all__ = ["HttpIdentityProvider", "IdentityProviderUnavailable"]
 
 
 class HttpIdentityProvider:
