@@ -28,9 +28,9 @@ dev: layer
 demo: $(VENV)/.installed
 	$(PY) -m localcloud.demo
 
-# Line coverage of shared/ and functions/ measured in the test process and its xdist workers (the
-# local cloud's Lambda workers are separate processes and not measured); the floor sits a little
-# under the measured figure, so a change that drops tested code fails here.
+# Line coverage of shared/ and functions/ (settings in pyproject.toml), the local cloud's Lambda
+# workers included; the floor sits a little under the measured figure, so a change that leaves
+# code untested fails here.
 COVERAGE_FLOOR := 0
 test: layer
 	$(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
