@@ -26,8 +26,17 @@ from typing import Any, TextIO
 WORKER = Path(__file__).resolve().parent / "worker.py"
 SHUTDOWN_GRACE_S = 5  # for workers to leave their loop on shutdown before they are killed
 # LOCAL_CALL_COUNTS: bench/; COVERAGE_PROCESS_CONFIG: `make test` measures the handlers run here too.
-_PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR")
-_PASSED_ENV += ("LOCAL_CALL_COUNTS", "COVERAGE_PROCESS_CONFIG")
+_PASSED_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "SYSTEMROOT",
+    "TMPDIR",
+    "LOCAL_CALL_COUNTS",
+    "COVERAGE_PROCESS_CONFIG",
+)
 
 
 @dataclass
