@@ -31,7 +31,8 @@ demo: $(VENV)/.installed
 # Line coverage of shared/ and functions/ (settings in pyproject.toml), the local cloud's Lambda
 # workers included; the floor sits a little under the measured figure, so a change that leaves
 # code untested fails here.
-COVERAGE_FLOOR := 0
+# Measured: 94.9% (shared 94.3%, functions 97.1%); before the restructure 84.7%, workers not measured then.
+COVERAGE_FLOOR := 94
 test: layer
 	$(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
