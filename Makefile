@@ -28,8 +28,13 @@ dev: layer
 demo: $(VENV)/.installed
 	$(PY) -m localcloud.demo
 
+# Line coverage of shared/ and functions/ (settings in pyproject.toml), the local cloud's Lambda
+# workers included; the floor sits a little under the measured figure, so a change that leaves
+# code untested fails here.
+# Measured: 94.9% (shared 94.3%, functions 97.1%); before the restructure 84.7%, workers not measured then.
+COVERAGE_FLOOR := 94
 test: layer
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
@@ -37,7 +42,8 @@ test-fast: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check shared functions
-	$(VENV)/bin/mypy shared functions localcloud infra
+	$(VENV)/bin/mypy shared functions localcloud infra scripts bench
+	$(VENV)/bin/lint-imports
 
 # The template, checked by cdk-nag (an open finding fails it); prints the rule packs that ran and how
 # many findings are acknowledged, counted from the app's acknowledgements (infra/components/nag.py).
