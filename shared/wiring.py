@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.core.config import (
     ContactSettings,
@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from shared.adapters.http.idp import HttpIdentityProvider
     from shared.applications.intake import IntakeDeps
     from shared.applications.office import ClaimDeps
-    from shared.applications.service import ApplicationsDeps
     from shared.applications.submission import SubmissionDeps
     from shared.contact.confirmation import ContactDeps
+    from shared.events.ports import EventPublisher, SetAside
+    from shared.events.status_changed import StreamChange
+    from shared.onboarding.service import ApplicationsDeps
     from shared.profile.changes import ChangeDeps
     from shared.profile.service import ProfileDeps
     from shared.review.decisions import ReviewDeps
@@ -239,7 +241,7 @@ def signed_xml_trust_store() -> bytes | None:
 @cache
 def applications() -> ApplicationsDeps:
     """The applications API's ports, each group built on its first use."""
-    from shared.applications.service import ApplicationsDeps, StageTimes
+    from shared.onboarding.service import ApplicationsDeps, StageTimes
 
     return ApplicationsDeps(
         submission=submission_deps,
@@ -285,6 +287,23 @@ def intake() -> IntakeDeps:
     )
 
 
+@cache
+def event_outlets() -> tuple[EventPublisher, SetAside]:
+    """The bus that status changes go to, and the queue that keeps the ones it would not take."""
+    from shared.adapters.aws.eventbridge import EventBridgePublisher, SqsSetAside
+    from shared.core.config import EventSettings
+
+    cfg = settings(EventSettings)
+    return EventBridgePublisher(cfg.event_bus_name), SqsSetAside(cfg.publish_failures_url)
+
+
+def status_changes(event: dict[str, Any]) -> list[StreamChange]:
+    """A stream batch's application changes (the key formats stay with the DynamoDB adapter)."""
+    from shared.adapters.dynamodb.stream import application_changes
+
+    return application_changes(event)
+
+
 def reset() -> None:
     """Tests swap environments between cases."""
     for cached in (
@@ -307,5 +326,6 @@ def reset() -> None:
         profile,
         support,
         intake,
+        event_outlets,
     ):
         cached.cache_clear()

@@ -8,32 +8,21 @@ stream order and the accepted ones are not sent twice.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.core.observability import get_logger
 from shared.events.status_changed import publish_changes
+from shared.wiring import event_outlets, status_changes
 
 logger = get_logger()
 
 
-@cache
-def _adapters() -> tuple[Any, Any]:
-    from shared.adapters.aws.eventbridge import EventBridgePublisher, SqsSetAside
-    from shared.core.config import EventSettings, settings
-
-    cfg = settings(EventSettings)
-    return EventBridgePublisher(cfg.event_bus_name), SqsSetAside(cfg.publish_failures_url)
-
-
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
-    publisher, aside = _adapters()
-    from shared.adapters.dynamodb.stream import application_changes
-
-    result = publish_changes(application_changes(event), publisher, aside)
+    publisher, aside = event_outlets()
+    result = publish_changes(status_changes(event), publisher, aside)
     for published in result.published:
         logger.info(
             "status change published",

@@ -1,4 +1,4 @@
-"""API routes for applications: parse the request, call one use case (shared/applications/service.py),
+"""API routes for applications: parse the request, call one use case (shared/onboarding/service.py),
 answer its typed view. Errors are answered by the one map in shared/api/errors.py."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from shared.api.bodies import json_object, parse_decision
 from shared.api.caller import caller, operator
 from shared.api.http import correlation_id_of, reply
 from shared.api.resolver import api, handle
-from shared.applications import service
 from shared.core.observability import get_logger
+from shared.onboarding import service
 from shared.wiring import applications
 
 logger = get_logger()

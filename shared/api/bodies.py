@@ -8,8 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import BaseModel, ConfigDict
 
 from shared.api.request import json_body
-from shared.applications.models import FieldError
-from shared.core.errors import InvalidInput
+from shared.core.errors import FieldError, InvalidInput
 from shared.core.messages import field_message, field_text
 
 REASON_LENGTH = (3, 1000)

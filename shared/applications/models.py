@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from shared.core import identifiers
+from shared.core.errors import FieldError
 from shared.core.messages import STATUS_LABELS, field_message
 
 _NAME = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' \-]{0,99}$")
@@ -198,13 +199,6 @@ class ApplicationBody(_Strict):
         except EmailNotValidError:
             raise _fail("email_format") from None
         return checked.normalized.lower()
-
-
-class FieldError(BaseModel):
-    field: str
-    code: str
-    message: str
-    suggestions: list[str] | None = None
 
 
 class RejectionReason(BaseModel):

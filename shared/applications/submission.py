@@ -12,12 +12,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.applications.models import Application, Channel, FieldError, HistoryEntry, Stage, Status
+from shared.applications.models import Application, Channel, HistoryEntry, Stage, Status
 from shared.applications.office import snils_lookup_key
 from shared.applications.ports import ApplicationStore, WorkflowStarter
 from shared.applications.validation import parse_application
 from shared.contact.confirmation import confirm_action
-from shared.core.errors import DuplicateApplication, DuplicatePartnerRequest, InvalidApplication
+from shared.core.errors import DuplicateApplication, DuplicatePartnerRequest, FieldError, InvalidApplication
 from shared.core.messages import field_message
 from shared.core.metrics import emit
 from shared.core.ports import Clock, KeyedHasher

@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from shared.applications.models import ApplicationBody, FieldError
+from shared.applications.models import ApplicationBody
 from shared.applications.typo_help import inn_suggestions, snils_suggestions
 from shared.core import identifiers
-from shared.core.errors import InvalidApplication
+from shared.core.errors import FieldError, InvalidApplication
 from shared.core.messages import APPLICATION_SUGGESTIONS_HINT, field_message, field_text
 
 _CUSTOM_PREFIXES = (

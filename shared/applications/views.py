@@ -8,9 +8,8 @@ from pydantic import BaseModel, ConfigDict, field_serializer
 
 from shared.applications.eta import expected_ready_at
 from shared.applications.models import Application, HistoryEntry, HistoryView, StatusView
-from shared.review.decisions import DocumentView
 
-__all__ = ["ApplicationPage", "CodeSent", "ReviewItem", "ReviewPage", "StatusView", "status_view"]
+__all__ = ["ApplicationPage", "CodeSent", "StatusView", "status_view"]
 
 
 def status_view(
@@ -39,23 +38,6 @@ class ApplicationPage(BaseModel):
     model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
 
     items: list[StatusView]
-    next_token: str | None
-
-
-class ReviewItem(StatusView):
-    """An application in the operators' review queue: what differed, what failed, the documents."""
-
-    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
-
-    mismatches: list[str]
-    failure: dict[str, str] | None
-    documents: list[DocumentView]
-
-
-class ReviewPage(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
-
-    items: list[ReviewItem]
     next_token: str | None
 
 

@@ -15,10 +15,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.applications.lifecycle import advance, on_fresh
-from shared.applications.models import Application, FieldError, RejectionReason, RequiredAction, Stage, Status
+from shared.applications.models import Application, RejectionReason, RequiredAction, Stage, Status
 from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.contact.ports import ContactCode, ContactCodeStore
-from shared.core.errors import Conflict, DomainError, ErrorKind, InvalidInput, RateLimited
+from shared.core.errors import Conflict, DomainError, ErrorKind, FieldError, InvalidInput, RateLimited
 from shared.core.identifiers import mask
 from shared.core.messages import field_text
 from shared.core.metrics import emit

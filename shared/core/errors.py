@@ -14,10 +14,18 @@ Some class names are part of the workflow contract: Step Functions' Retry matche
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from shared.applications.models import FieldError
+from pydantic import BaseModel
+
+
+class FieldError(BaseModel):
+    """One field's problem, as every invalid-input answer lists it (RFC 9457 `errors` member)."""
+
+    field: str
+    code: str
+    message: str
+    suggestions: list[str] | None = None
 
 
 class ErrorKind(StrEnum):
@@ -79,7 +87,6 @@ class InvalidPageToken(InvalidInput):
     """A `next_token` that is not one of ours (or is from another list)."""
 
     def __init__(self) -> None:
-        from shared.applications.models import FieldError
         from shared.core.messages import field_message
 
         super().__init__([FieldError(field="next_token", code="invalid_value", message=field_message("invalid_value"))])

@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.applications.lifecycle import advance, on_fresh
-from shared.applications.models import Address, Application, FieldError, FullName, Status, date_text
+from shared.applications.models import Address, Application, FullName, Status, date_text
 from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core import identifiers
-from shared.core.errors import ConcurrentUpdate, Conflict, InvalidInput
+from shared.core.errors import ConcurrentUpdate, Conflict, FieldError, InvalidInput
 from shared.core.messages import field_message, field_text
 from shared.core.ports import Clock, DocumentStore
 from shared.profile.ports import ChangeRequestStore

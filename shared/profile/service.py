@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.applications.models import FieldError
-from shared.core.errors import InvalidInput, NotFound
+from shared.core.errors import FieldError, InvalidInput, NotFound
 from shared.core.messages import field_message
 from shared.core.observability import get_logger
 from shared.journal.access import AccessAction, AccessLogPage, Accessor, creation_entry, record

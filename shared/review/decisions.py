@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_va
 from pydantic_core import PydanticCustomError
 
 from shared.applications.lifecycle import advance, on_fresh
-from shared.applications.models import Application, FieldError, RejectionReason, RequiredAction, Stage, Status
+from shared.applications.models import Application, RejectionReason, RequiredAction, Stage, Status
 from shared.applications.ports import ApplicationStore, StageStatistics
-from shared.core.errors import Conflict, InvalidInput
+from shared.core.errors import Conflict, FieldError, InvalidInput
 from shared.core.messages import field_message, field_text
 from shared.core.ports import Clock, DocumentStore, TaskCallbacks
 from shared.review.ports import DocumentRecords

@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shared.applications.models import FieldError
-from shared.core.errors import ConcurrentUpdate
+from shared.core.errors import ConcurrentUpdate, FieldError
 from shared.core.messages import field_text
 from shared.core.observability import get_logger
 from shared.journal.access import AccessAction, Accessor, record

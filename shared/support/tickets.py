@@ -23,11 +23,11 @@ from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_va
 from pydantic_core import PydanticCustomError
 
 from shared.applications.eta import add_working_days
-from shared.applications.models import Application, FieldError, FullName
+from shared.applications.models import Application, FullName
 from shared.applications.ports import ApplicationStore
 from shared.applications.typo_help import inn_suggestions
 from shared.core import identifiers
-from shared.core.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound
+from shared.core.errors import ConcurrentUpdate, Conflict, FieldError, InvalidInput, NotFound
 from shared.core.messages import TICKET_STATUS_LABELS, TICKET_SUGGESTIONS_HINT, field_message, field_text
 from shared.core.ports import Clock, DocumentStore, KeyedHasher, Notifier
 from shared.support.ports import TicketRepository

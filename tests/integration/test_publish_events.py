@@ -14,6 +14,7 @@ import pytest
 
 from functions.publish_events import handler as publisher
 from localcloud.moto_patches import _event_patches
+from shared import wiring
 from shared.adapters.dynamodb.applications import DynamoApplicationStore
 from shared.adapters.dynamodb.stage_statistics import DynamoStageStatistics
 from shared.applications.lifecycle import advance
@@ -92,7 +93,7 @@ def events(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[Events]:
     failures = sqs.create_queue(QueueName="publish-failures")["QueueUrl"]
     monkeypatch.setenv("EVENT_BUS_NAME", BUS)
     monkeypatch.setenv("PUBLISH_FAILURES_URL", failures)
-    publisher._adapters.cache_clear()
+    wiring.event_outlets.cache_clear()
     yield Events(
         DynamoApplicationStore(cloud.table),
         DynamoStageStatistics(cloud.table),
@@ -101,7 +102,7 @@ def events(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[Events]:
         table["LatestStreamArn"],
         FixedClock(),
     )
-    publisher._adapters.cache_clear()
+    wiring.event_outlets.cache_clear()
 
 
 def test_each_partner_receives_its_own_outcomes_as_the_detail(events: Events) -> None:
@@ -181,7 +182,7 @@ def test_a_refused_put_makes_lambda_retry_from_the_first_change(
     events.submit("bank-1", "r-2")
     stream = events.stream_event()
     monkeypatch.setenv("EVENT_BUS_NAME", "no-such-bus")
-    publisher._adapters.cache_clear()
+    wiring.event_outlets.cache_clear()
     from shared.core import config
 
     config.reset()

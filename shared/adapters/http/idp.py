@@ -1,4 +1,4 @@
-"""The identity provider's userinfo endpoint behind the IdentityProvider port (shared/applications/service.py):
+"""The identity provider's userinfo endpoint behind the IdentityProvider port (shared/onboarding/service.py):
 the citizen's record for prefill and for claiming office applications by SNILS.
 
 Called with the citizen's own bearer token, so the provider answers only about that citizen.

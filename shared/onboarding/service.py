@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from shared.applications.models import Application, Channel, FieldError, Status, StatusView
+from shared.applications.models import Application, Channel, Status, StatusView
 from shared.applications.prefill import Prefill
 from shared.applications.prefill import prefill as fill
-from shared.applications.views import ApplicationPage, CodeSent, ReviewItem, ReviewPage, status_view
+from shared.applications.views import ApplicationPage, CodeSent, status_view
 from shared.core import identifiers
 from shared.core.errors import (
     AccessDenied,
     ApplicationNotFound,
     DuplicateApplication,
+    FieldError,
     IdentityProviderUnavailable,
     InvalidInput,
     Unavailable,
@@ -34,6 +35,7 @@ from shared.core.paging import Page
 from shared.journal.access import AccessAction, Accessor, ActorRole, creation_entry, record
 from shared.journal.ports import AccessJournal
 from shared.review.decisions import DocumentUpload, DocumentView
+from shared.review.views import ReviewItem, ReviewPage
 
 if TYPE_CHECKING:  # the submission, contact and review modules load with the routes that use them
     from shared.applications.office import ClaimDeps
