@@ -42,7 +42,7 @@ test-fast: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check shared functions
-	$(VENV)/bin/mypy shared functions localcloud infra scripts bench
+	$(VENV)/bin/mypy shared functions localcloud infra scripts bench tests
 	$(VENV)/bin/lint-imports
 
 # The template, checked by cdk-nag (an open finding fails it); prints the rule packs that ran and how

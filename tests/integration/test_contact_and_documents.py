@@ -23,7 +23,7 @@ def _submit(body: dict | None = None) -> str:
 
 
 @pytest.fixture
-def contact(cloud: Cloud, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def contact(cloud: Cloud, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CODE_TTL_SECONDS", "600")
     deps = wiring.contact_deps()
     sent: list[str] = []
@@ -37,7 +37,7 @@ def contact(cloud: Cloud, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-u
     return deps, sent
 
 
-def test_code_store_keeps_only_a_keyed_hash_with_a_ttl(cloud: Cloud, contact) -> None:  # type: ignore[no-untyped-def]
+def test_code_store_keeps_only_a_keyed_hash_with_a_ttl(cloud: Cloud, contact) -> None:
     deps, sent = contact
     app_id = _submit()
     waiting = workflow_waits(deps, deps.repo.get(app_id), "token", expired=False)
@@ -53,7 +53,7 @@ def test_code_store_keeps_only_a_keyed_hash_with_a_ttl(cloud: Cloud, contact) ->
     assert next(i for i in cloud.items() if i["sk"]["S"] == "CODE")["attempts"]["N"] == "1"
 
 
-def test_resend_waits_a_minute_then_email_goes_through_ses(cloud: Cloud, contact) -> None:  # type: ignore[no-untyped-def]
+def test_resend_waits_a_minute_then_email_goes_through_ses(cloud: Cloud, contact) -> None:
     deps, _ = contact
     app_id = _submit({**VALID_BODY, "confirmation_channel": "email"})
     app = workflow_waits(deps, deps.repo.get(app_id), "token", expired=False)

@@ -64,7 +64,7 @@ def test_transient_fault_fails_only_that_record(cloud: Cloud, monkeypatch: pytes
     real = use_case.submit
     calls = {"n": 0}
 
-    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def flaky(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
             raise TransientStorageError("throttled")

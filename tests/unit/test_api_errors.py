@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api.errors import STATUS_BY_KIND, answer, status_of, unexpected
 from shared.core.errors import (
@@ -76,7 +77,7 @@ def test_a_lost_race_is_a_conflict_not_a_crash() -> None:
     assert _body(lost)["detail"] == PROBLEM_DETAILS["concurrent_update"]
 
 
-class _Context:
+class _Context(LambdaContext):
     function_name = "api"
     memory_limit_in_mb = 256
     invoked_function_arn = "arn:aws:lambda:ru-central-1:123456789012:function:api"
@@ -104,7 +105,7 @@ def test_idempotency_errors_are_mapped_by_class_and_anything_else_is_a_logged_50
     assert reused.status_code == 422 and _body(reused)["detail"] == PROBLEM_DETAILS["validation_failed.idempotency_key"]
     assert logger.logged == []
     crash = unexpected(KeyError("secret"), logger)
-    assert crash.status_code == 500 and "secret" not in crash.body and logger.logged == ["unhandled error"]
+    assert crash.status_code == 500 and "secret" not in str(crash.body) and logger.logged == ["unhandled error"]
 
 
 def test_every_variant_names_a_code_with_a_title() -> None:

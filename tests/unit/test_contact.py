@@ -31,7 +31,7 @@ from tests.support.fakes import (
 
 
 @pytest.fixture
-def setup():  # type: ignore[no-untyped-def]
+def setup():
     repo, clock = InMemoryApplications(), FixedClock()
     app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c").application
     deps = ContactDeps(
@@ -47,7 +47,7 @@ def setup():  # type: ignore[no-untyped-def]
     return deps, waiting
 
 
-def test_submission_waits_for_the_code(setup) -> None:  # type: ignore[no-untyped-def]
+def test_submission_waits_for_the_code(setup) -> None:
     deps, app = setup
     assert app.stage is Stage.CONTACT_CONFIRMATION and app.required_actions[0].code == "confirm_contact"
     (channel, to, text) = deps.notifier.sent[0]
@@ -57,7 +57,7 @@ def test_submission_waits_for_the_code(setup) -> None:  # type: ignore[no-untype
     assert deps.notifier.last_code() not in stored.model_dump_json()  # only a keyed hash is kept
 
 
-def test_right_code_resumes_the_workflow(setup) -> None:  # type: ignore[no-untyped-def]
+def test_right_code_resumes_the_workflow(setup) -> None:
     deps, app = setup
     confirmed = confirm(deps, app, deps.notifier.last_code())
     assert confirmed.stage is Stage.FNS_CHECK and confirmed.required_actions == []
@@ -67,7 +67,7 @@ def test_right_code_resumes_the_workflow(setup) -> None:  # type: ignore[no-unty
     assert again.value.code == "no_code_pending"
 
 
-def test_five_wrong_tries_then_locked_until_a_new_code(setup) -> None:  # type: ignore[no-untyped-def]
+def test_five_wrong_tries_then_locked_until_a_new_code(setup) -> None:
     deps, app = setup
     right = deps.notifier.last_code()
     wrong = "000000" if right != "000000" else "111111"
@@ -84,7 +84,7 @@ def test_five_wrong_tries_then_locked_until_a_new_code(setup) -> None:  # type: 
     assert confirm(deps, app, deps.notifier.last_code()).stage is Stage.FNS_CHECK
 
 
-def test_expired_code(setup) -> None:  # type: ignore[no-untyped-def]
+def test_expired_code(setup) -> None:
     deps, app = setup
     code = deps.notifier.last_code()
     deps.clock.at += timedelta(minutes=10, seconds=1)
@@ -98,17 +98,18 @@ def test_expired_code(setup) -> None:  # type: ignore[no-untyped-def]
     assert confirmed.status is Status.IN_PROGRESS and deps.callbacks.resumed == ["token-2"]
 
 
-def test_resend_at_most_once_a_minute(setup) -> None:  # type: ignore[no-untyped-def]
+def test_resend_at_most_once_a_minute(setup) -> None:
     deps, app = setup
     with pytest.raises(DomainError) as caught:
         resend(deps, app)
-    assert caught.value.code == "resend_too_soon" and 1 <= caught.value.retry_after <= 61
+    retry_after = caught.value.retry_after
+    assert caught.value.code == "resend_too_soon" and retry_after is not None and 1 <= retry_after <= 61
     deps.clock.at += timedelta(seconds=60)
     resend(deps, app)
     assert len(deps.notifier.sent) == 2
 
 
-def test_corrected_contact_gets_a_new_code(setup) -> None:  # type: ignore[no-untyped-def]
+def test_corrected_contact_gets_a_new_code(setup) -> None:
     deps, app = setup
     old = deps.notifier.last_code()
     updated = change_contacts(deps, app, {"email": "new@example.ru", "confirmation_channel": "email"})
@@ -120,7 +121,7 @@ def test_corrected_contact_gets_a_new_code(setup) -> None:  # type: ignore[no-un
     assert confirm(deps, deps.repo.get(app.application_id), deps.notifier.last_code()).stage is Stage.FNS_CHECK
 
 
-def test_abandoned_after_thirty_days_is_rejected_and_frees_the_inn(setup) -> None:  # type: ignore[no-untyped-def]
+def test_abandoned_after_thirty_days_is_rejected_and_frees_the_inn(setup) -> None:
     deps, app = setup
     rejected = abandon(deps, app)
     assert rejected.status is Status.REJECTED and rejected.rejection_reasons[0].code == "contact_not_confirmed"

@@ -33,7 +33,7 @@ from tests.support.fakes import (
 
 
 @pytest.fixture
-def waiting():  # type: ignore[no-untyped-def]
+def waiting():
     """An application whose name did not match, the workflow waiting for its documents."""
     repo, clock = InMemoryApplications(), FixedClock()
     app = submit(dict(VALID_BODY), CITIZEN, SubmissionDeps(repo, FakeHasher(), FakeWorkflow(), clock), "c").application
@@ -50,7 +50,9 @@ def waiting():  # type: ignore[no-untyped-def]
         callbacks=FakeCallbacks(),
         clock=clock,
     )
-    return deps, await_documents(deps, repo.get(app.application_id), "docs-token")
+    stored = repo.get(app.application_id)
+    assert stored is not None
+    return deps, await_documents(deps, stored, "docs-token")
 
 
 def test_document_request_rules() -> None:
@@ -69,7 +71,7 @@ def test_document_request_rules() -> None:
         parse_document_request({"type": "passport"})
 
 
-def test_all_asked_documents_resume_the_workflow_to_review(waiting) -> None:  # type: ignore[no-untyped-def]
+def test_all_asked_documents_resume_the_workflow_to_review(waiting) -> None:
     deps, app = waiting
     assert app.status is Status.NEEDS_CLARIFICATION
     asked = next(a for a in app.required_actions if a.code == "upload_documents").documents
@@ -79,7 +81,8 @@ def test_all_asked_documents_resume_the_workflow_to_review(waiting) -> None:  # 
         document, upload = request_upload(
             deps, app, parse_document_request({"type": kind, "content_type": "application/pdf", "size": 1000})
         )
-        assert upload["fields"]["key"] == document.key
+        fields = upload["fields"]
+        assert isinstance(fields, dict) and fields["key"] == document.key
         keys.append(document.key)
     record_upload(deps, keys[0], 900)
     assert deps.callbacks.resumed == []  # one of two: keep waiting
@@ -88,7 +91,7 @@ def test_all_asked_documents_resume_the_workflow_to_review(waiting) -> None:  # 
     assert record_upload(deps, "elsewhere/x", 1) is None
 
 
-def test_uploads_before_the_wait_stored_its_token_still_resume(waiting) -> None:  # type: ignore[no-untyped-def]
+def test_uploads_before_the_wait_stored_its_token_still_resume(waiting) -> None:
     deps, app = waiting
     early = app.model_copy(update={"task_token": None})  # as if the wait had not stored its token yet
     deps.repo.apps[app.application_id] = early
@@ -102,7 +105,7 @@ def test_uploads_before_the_wait_stored_its_token_still_resume(waiting) -> None:
     assert deps.callbacks.resumed == ["late-token"]
 
 
-def test_review_then_approve_or_reject(waiting) -> None:  # type: ignore[no-untyped-def]
+def test_review_then_approve_or_reject(waiting) -> None:
     deps, app = waiting
     in_review = await_review(deps, app, "review-token")
     assert (in_review.status, in_review.stage) == (Status.IN_PROGRESS, Stage.REVIEW)
@@ -117,13 +120,13 @@ def test_review_then_approve_or_reject(waiting) -> None:  # type: ignore[no-unty
         decide(deps, rejected, "approve", "передумал", "op-7")
 
 
-def test_approve_moves_to_activation(waiting) -> None:  # type: ignore[no-untyped-def]
+def test_approve_moves_to_activation(waiting) -> None:
     deps, app = waiting
     approved = decide(deps, await_review(deps, app, "t"), "approve", "Фамилия сменена браком", "op-1")
     assert (approved.status, approved.stage) == (Status.IN_PROGRESS, Stage.ACTIVATION)
 
 
-def test_no_documents_for_a_closed_application(waiting) -> None:  # type: ignore[no-untyped-def]
+def test_no_documents_for_a_closed_application(waiting) -> None:
     deps, app = waiting
     closed = decide(deps, await_review(deps, app, "t"), "reject", "нет", "op")
     with pytest.raises(Conflict):

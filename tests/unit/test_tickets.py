@@ -213,7 +213,8 @@ def test_a_failed_delivery_keeps_the_answer() -> None:
     d = deps(FailingNotifier())
     ticket, _ = open_ticket(d, "u1", parse_ticket_request(TICKET))
     handled = operator_change(d, ticket, "op-1", parse_change({"answer": "Ответ"}))
-    assert handled.notified is False and d.tickets.get(ticket.ticket_id).status == "answered"
+    stored = d.tickets.get(ticket.ticket_id)
+    assert handled.notified is False and stored is not None and stored.status == "answered"
 
 
 def test_change_requests_are_checked() -> None:
@@ -263,7 +264,8 @@ def test_ten_working_days_without_an_answer_file_one_complaint() -> None:
     assert view["complaint"]["number"] == "ЖБ-000001" and view["complaint"]["addressee"] == "ФНС России"
     assert view["overdue"] is True
     assert "жалоба № ЖБ-000001" in view["messages"][-1]["text"]
-    assert d.tickets.get(answered.ticket_id).complaint is None
+    untouched = d.tickets.get(answered.ticket_id)
+    assert untouched is not None and untouched.complaint is None
 
 
 def test_views_show_each_side_what_it_needs() -> None:
