@@ -22,7 +22,7 @@ from localcloud.process import free_port, running
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / ".local" / "bench"
 
-# The application body of DESIGN.md; INN, passport number and phone are made fresh per applicant.
+# The application body of docs/api.md; INN, passport number and phone are made fresh per applicant.
 BODY: dict[str, Any] = {
     "inn": "500100732259",
     "snils": "112-233-445 95",

@@ -3,7 +3,7 @@
     python -m scripts.execution <application id> [--events 15] [--json]
     make execution ID=<application id> [LOCAL=1]
 
-The execution's name is the application id (DESIGN.md), so its ARN follows from the state
+The execution's name is the application id (docs/architecture.md), so its ARN follows from the state
 machine's (`--state-machine-arn`, else `STATE_MACHINE_ARN`, else the stack's `StateMachineArn`
 output). Prints the execution ARN, its status, the state it is in (or ended in), its
 correlation id, the error of a failed execution, the last events of its history, and where to

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from shared.applications.models import Application
 
 MIN_SAMPLES = 20
-# Seed norms (DOMAIN.md, "Типовые временные рамки"), the upper bound of each range.
+# The norms of the process this service replaces ("Типовые временные рамки"), the upper bound of each range.
 CEILINGS: dict[Stage, timedelta] = {
     Stage.CONTACT_CONFIRMATION: timedelta(minutes=3),
     Stage.INN_LOOKUP: timedelta(hours=24),  # FNS "Узнать ИНН"; by hand it takes days

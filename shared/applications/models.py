@@ -137,7 +137,7 @@ class Address(_Strict):
 
 
 class ApplicationBody(_Strict):
-    """The application as a citizen, an operator or a partner sends it (DESIGN.md, field names fixed)."""
+    """The application as a citizen, an operator or a partner sends it (docs/api.md; field names fixed)."""
 
     inn: str | None = None
     snils: str
@@ -264,7 +264,7 @@ class HistoryView(BaseModel):
 
 
 class StatusView(BaseModel):
-    """What a citizen, an operator or a partner sees of an application (DESIGN.md)."""
+    """What a citizen, an operator or a partner sees of an application (docs/api.md)."""
 
     application_id: str
     status: Status

@@ -1,8 +1,8 @@
 """Russian identifiers: INN, SNILS, passport, phone.
 
-Checksums follow DOMAIN.md. The INN checksum comes from python-stdnum; SNILS has no maintained
-library, so its rule is written here. Every check returns an error code (stable, English) or
-None, so callers can collect all errors of a form at once.
+Checksums follow the FNS and Pension Fund algorithms (docs/api.md). The INN checksum comes from
+python-stdnum; SNILS has no maintained library, so its rule is written here. Every check returns
+an error code (stable, English) or None, so callers can collect all errors of a form at once.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ a write that only moves the stage): the stream's reader passes on the changes of
 only (shared.adapters.dynamodb.stream), and of those only an item that is new or whose `status`
 differs from its old image makes an event.
 
-The event's `detail` is the partner outcome message of DESIGN.md, delivered as is to the partner's
+The event's `detail` is the partner outcome message of docs/events.md, delivered as is to the partner's
 queue (docs/events.md, docs/schemas/application-status-changed.v1.json). It carries identifiers,
 the status and the rejection reasons only, never the applicant's data: no INN, SNILS, passport,
 name, contact or address. Rejection texts are the service's own, except an operator's free-text

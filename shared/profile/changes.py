@@ -30,7 +30,7 @@ from shared.profile.ports import ChangeRequestStore
 from shared.review.decisions import UPLOAD_URL_SECONDS, DocumentRequest, PresignedUpload, parse_document_request
 
 VERIFICATION_WORKING_DAYS = 5
-# What each change must be backed by (DOMAIN.md: passport pages, registration certificate, SNILS, other).
+# What each change must be backed by (passport pages, registration certificate, SNILS, other).
 REQUIRED_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "full_name": ("passport", "marriage_certificate"),  # new passport pages + the act of the name change
     "birth_date": ("passport",),

@@ -3,7 +3,7 @@
 The format (full description with an example in docs/signed_xml.md)
 --------------------------------------------------------------------
 One root element `Application` in the namespace `urn:tax-cabinet:application:1`. Its children carry the
-application body's fields under the JSON names of DESIGN.md, one element per field, text only::
+application body's fields under the JSON names of docs/api.md, one element per field, text only::
 
     signed_at                      ISO 8601 with a UTC offset: when the citizen signed (required)
     inn                            optional (omit it to have the INN looked up by passport)

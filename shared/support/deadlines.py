@@ -1,4 +1,4 @@
-"""The 15-day deadline (DOMAIN.md): an application not finished in 15 days opens a support ticket
+"""The 15-day deadline: an application not finished in 15 days opens a support ticket
 by itself, once, and its history says so. Run by a scheduled sweep (no Lambda waits for days).
 
 The ticket is an ordinary support ticket (shared/support/tickets.py): the operators' desk lists it, an

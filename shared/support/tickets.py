@@ -1,4 +1,4 @@
-"""Support tickets (DOMAIN.md, "Support"): a citizen asks, an operator assigns, answers, resolves.
+"""Support tickets: a citizen asks, an operator assigns, answers, resolves.
 
 Answer targets are promises shown as `answer_due_at`: the feedback form 12 calendar hours, email
 one working day (the end of the next Russian working day, 18:00 Moscow time); a ticket the

@@ -18,7 +18,7 @@ from shared.verification.ports import FnsRecord, FnsRegistry, InnQuery
 
 CABINET_FEATURES = ("declarations", "statements", "payments", "notifications")
 
-# What a citizen can bring to settle each mismatch (DESIGN.md document types).
+# What a citizen can bring to settle each mismatch (the document types of docs/api.md).
 _DOCUMENTS_FOR = {
     "full_name": ["passport", "marriage_certificate"],
     "birth_date": ["passport"],

@@ -1,4 +1,4 @@
-"""Identifier rules: the vectors of DOMAIN.md, edge cases, and property tests of the checksums."""
+"""Identifier rules: known-good vectors, edge cases, and property tests of the checksums."""
 
 from datetime import date
 
