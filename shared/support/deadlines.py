@@ -14,8 +14,9 @@ from shared.applications.models import Status
 from shared.applications.ports import REVIEW_QUEUE, ApplicationStore, Shelf, StageStatistics
 from shared.core.errors import ConcurrentUpdate
 from shared.core.ports import Clock
+from shared.support.models import AWAITING
 from shared.support.ports import TicketRepository
-from shared.support.tickets import AWAITING, open_deadline_ticket
+from shared.support.tickets import open_deadline_ticket
 
 DEADLINE = timedelta(days=15)
 OPEN_SHELVES: tuple[Shelf, ...] = (Status.IN_PROGRESS, Status.NEEDS_CLARIFICATION, REVIEW_QUEUE)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from shared.core.paging import Page
 
 if TYPE_CHECKING:
-    from shared.support.tickets import Complaint, Ticket, TicketMessage, TicketStatus
+    from shared.support.models import Complaint, Ticket, TicketMessage, TicketStatus
 
 
 class TicketRepository(Protocol):

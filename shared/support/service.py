@@ -18,21 +18,9 @@ from shared.core.messages import field_text
 from shared.core.observability import get_logger
 from shared.journal.access import AccessAction, Accessor, record
 from shared.journal.ports import AccessJournal
-from shared.support.tickets import (
-    AWAITING,
-    Ticket,
-    TicketDeps,
-    TicketStatus,
-    add_citizen_message,
-    find,
-    invalid,
-    open_ticket,
-    operator_change,
-    owned,
-    parse_change,
-    parse_message,
-    parse_ticket_request,
-)
+from shared.support.models import AWAITING, Ticket, TicketStatus
+from shared.support.requests import invalid, parse_change, parse_message, parse_ticket_request
+from shared.support.tickets import TicketDeps, add_citizen_message, find, open_ticket, operator_change, owned
 from shared.support.views import (
     CitizenTicketView,
     DeskPage,

@@ -11,7 +11,7 @@ from pydantic_core.core_schema import SerializerFunctionWrapHandler
 from shared.applications.models import FullName
 from shared.core.ports import DocumentStore
 from shared.review.decisions import PresignedUpload
-from shared.support.tickets import FNS, Author, Ticket, TicketChannel, TicketMessage, TicketStatus
+from shared.support.models import FNS, Author, Ticket, TicketChannel, TicketMessage, TicketStatus
 
 DOWNLOAD_URL_SECONDS = 300
 

@@ -37,15 +37,8 @@ from shared.journal.ports import AccessJournal
 from shared.profile.changes import ChangeRequest, Changes, ChangeStatus
 from shared.profile.ports import ChangeRequestStore
 from shared.review.ports import DocumentRecords
+from shared.support.models import Author, Complaint, Ticket, TicketChannel, TicketMessage, TicketStatus
 from shared.support.ports import TicketRepository
-from shared.support.tickets import (
-    Author,
-    Complaint,
-    Ticket,
-    TicketChannel,
-    TicketMessage,
-    TicketStatus,
-)
 from tests.support.fakes import (
     VALID_BODY,
     FakeHasher,

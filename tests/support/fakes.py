@@ -24,7 +24,7 @@ from shared.core.errors import (
 from shared.core.paging import Page
 from shared.journal.access import AccessEntry
 from shared.profile.changes import ChangeRequest
-from shared.support.tickets import Complaint, Ticket, TicketMessage, TicketStatus
+from shared.support.models import Complaint, Ticket, TicketMessage, TicketStatus
 from shared.verification.ports import FnsRecord, InnQuery
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ import pytest
 from shared.applications.validation import parse_application
 from shared.core.errors import InvalidInput
 from shared.profile.changes import parse_request
-from shared.support.tickets import parse_change, parse_ticket_request
+from shared.support.requests import parse_change, parse_ticket_request
 from tests.support.fakes import VALID_BODY
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from shared.applications.submission import SubmissionDeps, submit
 from shared.core.errors import ConcurrentUpdate, Conflict, ErrorKind, InvalidInput, NotFound
+from shared.support.models import TicketChannel
+from shared.support.requests import parse_change, parse_message, parse_ticket_request
 from shared.support.tickets import (
-    TicketChannel,
     TicketDeps,
     add_citizen_message,
     answer_due,
@@ -19,9 +20,6 @@ from shared.support.tickets import (
     open_ticket,
     operator_change,
     owned,
-    parse_change,
-    parse_message,
-    parse_ticket_request,
 )
 from shared.support.views import citizen_view as citizen_model
 from shared.support.views import desk_item as desk_model

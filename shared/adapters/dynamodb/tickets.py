@@ -28,7 +28,7 @@ from shared.adapters.dynamodb.base import (
 )
 from shared.core.errors import ConcurrentUpdate, InvalidPageToken
 from shared.core.paging import Page
-from shared.support.tickets import Complaint, Ticket, TicketMessage, TicketStatus
+from shared.support.models import Complaint, Ticket, TicketMessage, TicketStatus
 
 
 def _ticket_attrs(ticket: Ticket) -> dict[str, Any]:
