@@ -6,11 +6,15 @@
   problem+json), the query parameters and headers.
 - Bodies: `"package.module:Model"` names a pydantic model; its schema is the model's own
   (`models_json_schema`: validation mode for a request, serialization mode for a response), the
-  models it nests collected from `$defs` into `components.schemas`. `Hand("Name")` names one of
-  HAND_WRITTEN, the schemas no model gives today, each with its reason; `Page(item)` is a list
-  answer, `{items: [item], next_token}`.
-- When a handler comes to return a model, its row names the model instead of `Hand(...)` (one line)
-  and the HAND_WRITTEN entry goes: the generator refuses an entry nothing refers to.
+  models it nests collected from `$defs` into `components.schemas`. `AnyOf(a, b)` is an answer of
+  either model (the route answers one or the other by its query). Every error answer is PROBLEM,
+  the model of shared/api/problem.py. `Hand("Name")` names one of HAND_WRITTEN, the schemas no
+  model can give, each with its reason; the generator refuses an entry nothing refers to.
+- A model's answer schema is the one pydantic derives from its fields, unless the model has a
+  `model_serializer`: then it is the serializer's return type (`dict[str, Any]`: a bare object). So
+  an answer's model leaves a key out with `Field(exclude_if=...)`, not with a serializer
+  (tests/unit/test_openapi.py refuses an object schema without properties), and every answer the API
+  functions give in tests/integration is checked against this document (tests/support/openapi_answers.py).
 
     python -m scripts.openapi          # rewrite docs/openapi.json
     python -m scripts.openapi --check  # exit 1 if the committed file is out of date (tests/unit/test_openapi.py)
@@ -45,13 +49,18 @@ class Hand:
 
 
 @dataclass(frozen=True)
-class Page:
-    """A list answer: `{items: [item], next_token}` (one page; `next_token` asks for the next)."""
+class AnyOf:
+    """An answer of one of these models ("package.module:Model" each)."""
 
-    item: str | Hand
+    models: tuple[str, ...]
+
+    def __init__(self, *models: str) -> None:
+        object.__setattr__(self, "models", models)
 
 
-Body = str | Hand | Page  # str: a pydantic model, "package.module:Model"
+Body = str | Hand | AnyOf  # str: a pydantic model, "package.module:Model"
+PROBLEM = "shared.api.problem:Problem"  # every 4xx and 5xx answer (application/problem+json)
+DECISION = "shared.api.bodies:DecisionRequest"  # both decision routes
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "My applications, newest first (office and partner ones join when my SNILS matches)",
         "applications",
         200,
-        response=Page("shared.applications.models:StatusView"),
+        response="shared.applications.views:ApplicationPage",
         query=PAGE,
         errors=(400,),
     ),
@@ -117,7 +126,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "Enter the 6-digit contact code",
         "applications",
         200,
-        request=Hand("ConfirmationCode"),
+        request="shared.contact.confirmation:ConfirmationRequest",
         response="shared.applications.models:StatusView",
         errors=(404, 409, 410, 422, 429),
         example="ConfirmationCode",
@@ -126,14 +135,14 @@ ROUTES: dict[tuple[str, str], Route] = {
         "Send a new contact code (once a minute)",
         "applications",
         202,
-        response=Hand("CodeSent"),
+        response="shared.applications.views:CodeSent",
         errors=(404, 409, 429),
     ),
     ("/applications/{id}/contacts", "PATCH"): Route(
         "Correct the phone or email a code could not reach",
         "applications",
         200,
-        request=Hand("Contacts"),
+        request="shared.contact.confirmation:ContactsChange",
         response="shared.applications.models:StatusView",
         errors=(404, 409, 422),
         example="Contacts",
@@ -143,7 +152,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "applications",
         201,
         request="shared.review.decisions:DocumentRequest",
-        response=Hand("Upload"),
+        response="shared.review.decisions:DocumentUpload",
         errors=(404, 409, 422),
         example="DocumentRequest",
     ),
@@ -151,7 +160,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "Find applications by status or INN; `queue=review`: waiting for an operator, oldest first",
         "operators",
         200,
-        response=Page("shared.applications.models:StatusView"),
+        response=AnyOf("shared.applications.views:ApplicationPage", "shared.review.views:ReviewPage"),
         query=(
             ("status", "in_progress | needs_clarification | ready | rejected"),
             ("inn", "12 digits"),
@@ -164,7 +173,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "Approve or reject an application in review",
         "operators",
         200,
-        request=Hand("Decision"),
+        request=DECISION,
         response="shared.applications.models:StatusView",
         errors=(403, 404, 409, 422),
         example="Decision",
@@ -173,7 +182,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "My access journal: who read or changed my data, when and from where, newest first",
         "citizen data",
         200,
-        response=Page(Hand("AccessEntry")),
+        response="shared.journal.access:AccessLogPage",
         query=PAGE,
         errors=(400, 403),
     ),
@@ -181,8 +190,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         "Ask to change my full name, birth date, address or phone; lists the documents still missing",
         "citizen data",
         201,
-        request=Hand("ChangeRequestBody"),
-        response=Hand("ChangeRequestCreated"),
+        request="shared.profile.changes:ChangeRequestBody",
+        response="shared.profile.views:ChangeRequestCreated",
         errors=(403, 409, 422),
         example="ChangeRequestBody",
     ),
@@ -190,7 +199,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "My change requests, newest first",
         "citizen data",
         200,
-        response=Page(Hand("ChangeRequest")),
+        response="shared.profile.views:ChangeRequestPage",
         query=PAGE,
         errors=(400, 403),
     ),
@@ -198,7 +207,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "One of my change requests",
         "citizen data",
         200,
-        response=Hand("ChangeRequest"),
+        response="shared.profile.views:ChangeRequestView",
         errors=(404,),
     ),
     ("/profile/change-requests/{id}/documents", "POST"): Route(
@@ -206,7 +215,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "citizen data",
         201,
         request="shared.review.decisions:DocumentRequest",
-        response=Hand("Upload"),
+        response="shared.profile.changes:ChangeDocumentUpload",
         errors=(404, 409, 422),
         example="DocumentRequest",
     ),
@@ -214,7 +223,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "Change requests by status (in_review by default), oldest first",
         "operators",
         200,
-        response=Page(Hand("ChangeRequest")),
+        response="shared.profile.views:OperatorChangeRequestPage",
         query=(("status", "awaiting_documents | in_review | approved | rejected"), *PAGE),
         errors=(400, 403),
     ),
@@ -222,15 +231,15 @@ ROUTES: dict[tuple[str, str], Route] = {
         "One change request with its documents' download links",
         "operators",
         200,
-        response=Hand("ChangeRequest"),
+        response="shared.profile.views:OperatorChangeRequestView",
         errors=(403, 404),
     ),
     ("/operator/change-requests/{id}/decision", "POST"): Route(
         "Approve (the data is changed) or reject (with the reason) a change request",
         "operators",
         200,
-        request=Hand("Decision"),
-        response=Hand("ChangeRequest"),
+        request=DECISION,
+        response="shared.profile.views:OperatorChangeRequestView",
         errors=(403, 404, 409, 422),
         example="Decision",
     ),
@@ -239,7 +248,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "support",
         201,
         request="shared.support.tickets:TicketRequest",
-        response=Hand("TicketCreated"),
+        response="shared.support.views:TicketCreated",
         errors=(422,),
         example="TicketBody",
     ),
@@ -247,7 +256,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "My tickets, newest first",
         "support",
         200,
-        response=Page(Hand("Ticket")),
+        response="shared.support.views:TicketPage",
         query=PAGE,
         errors=(400, 403),
     ),
@@ -255,7 +264,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "One of my tickets with its messages",
         "support",
         200,
-        response=Hand("Ticket"),
+        response="shared.support.views:CitizenTicketView",
         errors=(404,),
     ),
     ("/support/tickets/{id}/messages", "POST"): Route(
@@ -263,7 +272,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "support",
         201,
         request="shared.support.tickets:MessageRequest",
-        response=Hand("Ticket"),
+        response="shared.support.views:CitizenTicketView",
         errors=(404, 409, 422),
         example="TicketMessage",
     ),
@@ -271,7 +280,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "The support desk: tickets by status, or overdue ones",
         "operators",
         200,
-        response=Page(Hand("Ticket")),
+        response="shared.support.views:DeskPage",
         query=(("status", "open | in_progress | answered | resolved"), ("overdue", "true: past answer_due_at"), *PAGE),
         errors=(400, 403),
     ),
@@ -279,7 +288,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "One ticket, for an operator",
         "operators",
         200,
-        response=Hand("Ticket"),
+        response="shared.support.views:OperatorTicketView",
         errors=(403, 404),
     ),
     ("/operator/tickets/{id}", "PATCH"): Route(
@@ -287,7 +296,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "operators",
         200,
         request="shared.support.tickets:TicketChange",
-        response=Hand("Ticket"),
+        response="shared.support.views:HandledTicketView",
         errors=(403, 404, 409, 422),
         example="TicketUpdate",
     ),
@@ -329,26 +338,14 @@ SERVERS: list[dict[str, Any]] = [
 ]
 
 
-# --- the schemas no model gives (today) -----------------------------------------------------------
-
-
-def _model(path: str, mode: Mode) -> dict[str, Any]:
-    """A model inside a hand-written schema: replaced by its `$ref` once the models' schemas exist."""
-    return {"$model": path, "$mode": mode}
+# --- the schemas no model can give ----------------------------------------------------------------
 
 
 def _hand(name: str) -> dict[str, Any]:
     return {"$ref": REF.format(model=name)}
 
 
-def _obj(required: list[str], **props: Any) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": props}
-
-
 STRING = {"type": "string"}
-NULLABLE_STRING = {"type": ["string", "null"]}
-DATE_TIME = {"type": "string", "format": "date-time"}
-NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
 @dataclass(frozen=True)
@@ -357,174 +354,12 @@ class Written:
     schema: dict[str, Any]
 
 
-UNTIL_MODEL = "until the handler returns a model"
-UNTIL_REQUEST_MODEL = "until the handler parses the body with a model"
-
 HAND_WRITTEN: dict[str, Written] = {
     "SignedXml": Written(
         "an XML document (application/xml), not JSON: no pydantic model describes it",
         {"type": "string", "description": "urn:tax-cabinet:application:1, enveloped XMLDSig"},
     ),
-    "Problem": Written(
-        "until shared/api has a problem model (today shared.core.messages.problem_body builds a dict)",
-        _obj(
-            ["type", "title", "status", "detail"],
-            type=STRING,
-            title=STRING,
-            status={"type": "integer"},
-            detail=STRING,
-            code=STRING,
-            errors={"type": "array", "items": _model("shared.applications.models:FieldError", "serialization")},
-        ),
-    ),
-    "ConfirmationCode": Written(
-        UNTIL_REQUEST_MODEL + " (it reads `code` from a dict)",
-        _obj(["code"], code={"type": "string", "pattern": "^[0-9]{6}$"}),
-    ),
-    "CodeSent": Written(UNTIL_MODEL, _obj(["sent_to", "expires_at"], sent_to=STRING, expires_at=DATE_TIME)),
-    "Contacts": Written(
-        UNTIL_REQUEST_MODEL + " (shared.applications.validation.parse_contacts checks a dict)",
-        _obj([], phone=STRING, email=STRING, confirmation_channel={"enum": ["sms", "email"]}),
-    ),
-    "Upload": Written(
-        UNTIL_MODEL + " (shared.review.decisions.request_upload answers a dict)",
-        _obj(
-            ["upload_url", "fields", "method"],
-            document_id=STRING,
-            upload_url=STRING,
-            fields={"type": "object", "additionalProperties": STRING},
-            method={"const": "POST"},
-            expires_in={"type": "integer"},
-        ),
-    ),
-    "Decision": Written(
-        UNTIL_REQUEST_MODEL + " (both decision handlers check a dict)",
-        _obj(
-            ["decision", "reason"], decision={"enum": ["approve", "reject"]}, reason={"type": "string", "minLength": 3}
-        ),
-    ),
-    "AccessEntry": Written(
-        UNTIL_MODEL + " (shared.journal.access.AccessEntry.view() answers a dict with labels)",
-        _obj(
-            [
-                "at",
-                "actor_role",
-                "actor",
-                "action",
-                "action_label",
-                "resource",
-                "resource_label",
-                "resource_id",
-                "source",
-            ],
-            at=DATE_TIME,
-            actor_role={"enum": ["citizen", "operator", "partner", "system"]},
-            actor=STRING,
-            actor_id=NULLABLE_STRING,
-            action={"enum": ["read", "create", "change"]},
-            action_label=STRING,
-            resource=STRING,
-            resource_label=STRING,
-            resource_id=STRING,
-            source=STRING,
-        ),
-    ),
-    "ChangeRequestBody": Written(
-        UNTIL_REQUEST_MODEL + " (shared.profile.changes.parse_request reads `changes` and `documents` from a dict)",
-        _obj(
-            ["changes"],
-            changes=_model("shared.profile.changes:Changes", "validation"),  # null: no change; unknown fields refused
-            # null: no documents yet, as an absent field
-            documents={
-                "type": ["array", "null"],
-                "items": _model("shared.review.decisions:DocumentRequest", "validation"),
-            },
-        ),
-    ),
-    "ChangeRequest": Written(
-        UNTIL_MODEL + " (shared.profile.changes.ChangeRequest.view() answers a dict)",
-        _obj(
-            [
-                "request_id",
-                "application_id",
-                "status",
-                "status_label",
-                "required_documents",
-                "missing_documents",
-                "documents",
-            ],
-            request_id=STRING,
-            application_id=STRING,
-            changes={"type": "object"},
-            status={"enum": ["awaiting_documents", "in_review", "approved", "rejected"]},
-            status_label=STRING,
-            required_documents={"type": "array", "items": STRING},
-            missing_documents={"type": "array", "items": STRING},
-            documents={"type": "array", "items": {"type": "object"}},
-            verification_due_at=NULLABLE_DATE_TIME,
-            reason=NULLABLE_STRING,
-            fix=NULLABLE_STRING,
-        ),
-    ),
-    "ChangeRequestCreated": Written(
-        UNTIL_MODEL,
-        {
-            "allOf": [
-                _hand("ChangeRequest"),
-                _obj(["uploads"], uploads={"type": "array", "items": _hand("Upload")}),
-            ]
-        },
-    ),
-    "Ticket": Written(
-        UNTIL_MODEL + " (shared.support.tickets.citizen_view / desk_item answer dicts)",
-        _obj(
-            ["ticket_id", "number", "status", "status_label", "channel", "created_at", "answer_due_at", "overdue"],
-            ticket_id=STRING,
-            number={"type": "string", "pattern": "^ЛК-[0-9]{6}$"},
-            status={"enum": ["open", "in_progress", "answered", "resolved"]},
-            status_label=STRING,
-            channel={"enum": ["form", "email", "system"]},
-            created_at=DATE_TIME,
-            updated_at=DATE_TIME,
-            answer_due_at=NULLABLE_DATE_TIME,
-            answered_at=NULLABLE_DATE_TIME,
-            overdue={"type": "boolean"},
-            application_id=NULLABLE_STRING,
-            complaint={
-                "type": ["object", "null"],
-                "properties": {"number": STRING, "filed_at": DATE_TIME, "addressee": STRING},
-            },
-            description=STRING,
-            messages={
-                "type": "array",
-                "items": _obj(
-                    ["at", "author", "text"],
-                    at=DATE_TIME,
-                    author={"enum": ["citizen", "operator", "system"]},
-                    text=STRING,
-                ),
-            },
-        ),
-    ),
-    "TicketCreated": Written(
-        UNTIL_MODEL,
-        {
-            "allOf": [
-                _hand("Ticket"),
-                {"type": "object", "properties": {"screenshot_upload": _hand("Upload")}},
-            ]
-        },
-    ),
 }
-
-# `Page(item)`, named `<item>Page`, is written by `_page` below until shared/core has a generic page
-# model: name it here ("package.module:Page") and every page of a model item comes from it.
-PAGE_MODEL: str | None = None
-PAGE_REASON = "until shared/core has a generic Page[T] model (set PAGE_MODEL) and the item is a model"
-
-
-def _page(item: dict[str, Any]) -> dict[str, Any]:
-    return _obj(["items", "next_token"], items={"type": "array", "items": item}, next_token=NULLABLE_STRING)
 
 
 # A valid request body per request: Swagger UI pre-fills "Try it out" with it, and the fuzzing suite
@@ -572,42 +407,23 @@ def model(path: str) -> type[BaseModel]:
     return found
 
 
-def _page_model(item: str) -> type[BaseModel]:
-    assert PAGE_MODEL is not None
-    return model(PAGE_MODEL)[model(item)]  # type: ignore[index]  # a generic model, parametrised
-
-
-def _bodies() -> Iterator[tuple[Body, Mode]]:
-    for route in ROUTES.values():
-        if route.request is not None:
-            yield route.request, "validation"
-        if route.response is not None:
-            yield route.response, "serialization"
-
-
-def _nested(schema: Any) -> Iterator[tuple[str, Mode]]:
-    """The models a hand-written schema names (`_model`)."""
-    if isinstance(schema, dict):
-        if "$model" in schema:
-            yield schema["$model"], schema["$mode"]
-        for value in schema.values():
-            yield from _nested(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            yield from _nested(value)
+def _models(body: Body) -> tuple[str, ...]:
+    if isinstance(body, str):
+        return (body,)
+    if isinstance(body, AnyOf):
+        return body.models
+    return ()
 
 
 def _uses() -> list[tuple[type[BaseModel], Mode]]:
     """Every (model, mode) the document needs, once each, in a stable order."""
     uses: dict[tuple[type[BaseModel], Mode], None] = {}
-    for body, mode in _bodies():
-        if isinstance(body, str):
-            uses[model(body), mode] = None
-        elif isinstance(body, Page) and isinstance(body.item, str):
-            uses[(_page_model(body.item), mode) if PAGE_MODEL else (model(body.item), mode)] = None
-    for written in HAND_WRITTEN.values():
-        for path, mode in _nested(written.schema):
-            uses[model(path), mode] = None
+    for route in ROUTES.values():
+        for path in _models(route.request) if route.request is not None else ():
+            uses[model(path), "validation"] = None
+        for path in _models(route.response) if route.response is not None else ():
+            uses[model(path), "serialization"] = None
+    uses[model(PROBLEM), "serialization"] = None
     return list(uses)
 
 
@@ -627,15 +443,13 @@ def _refs(schema: Any) -> Iterator[str]:
 
 
 class Schemas:
-    """`components.schemas`: the models' schemas, then the hand-written ones and the pages."""
+    """`components.schemas`: the models' schemas, then the hand-written ones."""
 
     def __init__(self) -> None:
-        uses = _uses()
-        refs, top = models_json_schema(uses, ref_template=REF)
+        refs, top = models_json_schema(_uses(), ref_template=REF)
         self._refs = refs
         self.generated: dict[str, Any] = dict(top.get("$defs", {}))
-        self.written: dict[str, Any] = {name: self._resolve(w.schema) for name, w in HAND_WRITTEN.items()}
-        self.pages: dict[str, Any] = {}
+        self.written: dict[str, Any] = {name: w.schema for name, w in HAND_WRITTEN.items()}
         for name in self.written:
             if name in self.generated:
                 raise SystemExit(f"hand-written schema {name} has a model's name: rename it or use the model")
@@ -643,35 +457,19 @@ class Schemas:
     def ref(self, path: str, mode: Mode) -> dict[str, Any]:
         return dict(self._refs[model(path), mode])
 
-    def _resolve(self, schema: Any) -> Any:
-        if isinstance(schema, dict):
-            if "$model" in schema:
-                return self.ref(schema["$model"], schema["$mode"])
-            return {k: self._resolve(v) for k, v in schema.items()}
-        if isinstance(schema, list):
-            return [self._resolve(v) for v in schema]
-        return schema
-
     def body(self, body: Body, mode: Mode) -> dict[str, Any]:
-        """The `$ref` of a request or response body."""
+        """The `$ref` of a request or response body (`anyOf` the `$ref`s of an AnyOf)."""
         if isinstance(body, str):
             return self.ref(body, mode)
-        if isinstance(body, Hand):
-            if body.name not in HAND_WRITTEN:
-                raise SystemExit(f"Hand({body.name!r}) is not in HAND_WRITTEN")
-            return _hand(body.name)
-        if isinstance(body.item, str) and PAGE_MODEL:
-            return dict(self._refs[_page_model(body.item), mode])
-        item = self.body(body.item, mode)
-        name = f"{_name(item)}Page"
-        if name in self.generated or name in self.written:
-            raise SystemExit(f"page {name} has the name of another schema")
-        self.pages[name] = _page(item)
-        return _hand(name)
+        if isinstance(body, AnyOf):
+            return {"anyOf": [self.ref(path, mode) for path in body.models]}
+        if body.name not in HAND_WRITTEN:
+            raise SystemExit(f"Hand({body.name!r}) is not in HAND_WRITTEN")
+        return _hand(body.name)
 
     def all(self, paths: dict[str, Any]) -> dict[str, Any]:
         """Every schema, sorted; a hand-written one the paths never reach is an error (a leftover)."""
-        schemas = {**self.generated, **self.written, **self.pages}
+        schemas = {**self.generated, **self.written}
         reached: set[str] = set()
         todo = list(_refs(paths))
         while todo:
@@ -698,7 +496,7 @@ def _operation(path: str, method: str, route: Route, schemas: Schemas) -> dict[s
     ok: dict[str, Any] = {"description": route.summary}
     if route.response is not None:
         ok["content"] = {"application/json": {"schema": schemas.body(route.response, "serialization")}}
-    problem = {"application/problem+json": {"schema": _hand("Problem")}}
+    problem = {"application/problem+json": {"schema": schemas.ref(PROBLEM, "serialization")}}
     responses = {str(route.ok): ok}
     errors = {401, 500, *route.errors, *((413,) if route.request is not None else ())}
     for status in sorted(errors):
@@ -718,7 +516,7 @@ def _operation(path: str, method: str, route: Route, schemas: Schemas) -> dict[s
     return operation
 
 
-def _build() -> tuple[dict[str, Any], Schemas]:
+def document() -> dict[str, Any]:
     routes = [*APPLICATION_ROUTES, *PROFILE_ROUTES, *SUPPORT_ROUTES]
     differ = set(routes) ^ set(ROUTES)
     if differ:
@@ -743,17 +541,12 @@ def _build() -> tuple[dict[str, Any], Schemas]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": schemas.all(paths),
         },
-    }, schemas
-
-
-def document() -> dict[str, Any]:
-    return _build()[0]
+    }
 
 
 def hand_written() -> dict[str, str]:
     """Every schema of the document written here rather than taken from a model, with its reason."""
-    schemas = _build()[1]
-    return {**{name: w.reason for name, w in HAND_WRITTEN.items()}, **dict.fromkeys(schemas.pages, PAGE_REASON)}
+    return {name: w.reason for name, w in HAND_WRITTEN.items()}
 
 
 def render() -> str:

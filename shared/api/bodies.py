@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api.request import json_body
 from shared.core.errors import FieldError, InvalidInput
@@ -28,7 +28,7 @@ class DecisionRequest(BaseModel):
     model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
 
     decision: Literal["approve", "reject"]
-    reason: str  # 3 to 1000 characters, stripped
+    reason: str = Field(description="3 to 1000 characters, once stripped of surrounding spaces")
 
 
 def parse_decision(app: APIGatewayRestResolver) -> DecisionRequest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from shared.applications.eta import expected_ready_at
 from shared.applications.models import Application, HistoryEntry, HistoryView, StatusView
@@ -47,7 +47,7 @@ class CodeSent(BaseModel):
     model_config = ConfigDict(defer_build=True)  # built at its first answer, not at import
 
     sent_to: str
-    expires_at: datetime
+    expires_at: datetime = Field(json_schema_extra={"format": "date-time"})  # the serializer writes a str
 
     @field_serializer("expires_at")
     def _iso(self, value: datetime) -> str:

@@ -19,6 +19,9 @@ from shared.adapters.dynamodb import table
 from shared.core import clients as aws
 from shared.core import config
 
+# autouse: every answer of the three API functions is checked against docs/openapi.json
+from tests.support.openapi_answers import answers_match_the_document  # noqa: F401
+
 REGION = "eu-west-1"
 
 
