@@ -70,7 +70,7 @@ class Stage(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, str_strip_whitespace=True, extra="ignore", frozen=True)
 
 
 class FullName(_Strict):
@@ -202,6 +202,7 @@ class ApplicationBody(_Strict):
 
 
 class RejectionReason(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     code: str
     message: str
     fix: str
@@ -209,6 +210,8 @@ class RejectionReason(BaseModel):
 
 class RequiredAction(BaseModel):
     """What must happen next and who must do it; the optional lists say exactly what is asked."""
+
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
 
     code: str
     message: str | None = None
@@ -218,6 +221,7 @@ class RequiredAction(BaseModel):
 
 
 class HistoryEntry(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     status: Status
     stage: Stage
     at: datetime
@@ -227,6 +231,8 @@ class HistoryEntry(BaseModel):
 
 class Application(BaseModel):
     """The stored application. `version` guards every status change (optimistic locking)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
 
     application_id: str
     status: Status
@@ -257,6 +263,7 @@ class Application(BaseModel):
 
 
 class HistoryView(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     status: Status
     stage: Stage
     at: datetime
@@ -265,6 +272,8 @@ class HistoryView(BaseModel):
 
 class StatusView(BaseModel):
     """What a citizen, an operator or a partner sees of an application (docs/api.md)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
 
     application_id: str
     status: Status

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 _FIELDS = ("inn", "snils", "birth_date", "email", "phone", "full_name", "passport", "address")
 
 
 class Prefill(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     fields: dict[str, Any]
     verified: list[str]
     source: str = "identity_provider"

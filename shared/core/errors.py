@@ -16,11 +16,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class FieldError(BaseModel):
     """One field's problem, as every invalid-input answer lists it (RFC 9457 `errors` member)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
 
     field: str
     code: str

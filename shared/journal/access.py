@@ -60,6 +60,8 @@ RESOURCE_LABELS = {
 class AccessEntry(BaseModel):
     """One access. `actor_id` is a `sub`, an operator's id or a partner id: pseudonymous ids only."""
 
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
+
     entry_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     subject_sub: str
     at: datetime

@@ -58,7 +58,7 @@ STATUS_LABELS = {
 class Changes(BaseModel):
     """The new values; the same rules as in an application."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     full_name: FullName | None = None
     birth_date: date | None = None
@@ -89,6 +89,7 @@ class Changes(BaseModel):
 
 
 class ChangeDocument(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     document_id: str
     type: str
     content_type: str
@@ -99,6 +100,7 @@ class ChangeDocument(BaseModel):
 
 
 class ChangeRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     request_id: str
     owner_sub: str
     application_id: str

@@ -36,6 +36,7 @@ _MESSAGES = {
 
 
 class DocumentRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     type: str
     content_type: str
     size: StrictInt  # a number of bytes: not `true`, `1.5` or `"12"` (pydantic's lax mode takes them)
@@ -63,6 +64,7 @@ class DocumentRequest(BaseModel):
 
 
 class Document(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     document_id: str
     type: str
     content_type: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.applications.models import FullName
 from shared.core.messages import TICKET_STATUS_LABELS
@@ -56,12 +56,14 @@ class Author(StrEnum):
 
 
 class Screenshot(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     key: str
     content_type: str
     size: int
 
 
 class Complaint(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     number: str
     filed_at: datetime
     addressee: str = FNS
@@ -70,6 +72,8 @@ class Complaint(BaseModel):
 
 class Ticket(BaseModel):
     """The stored ticket. `version` guards every change (optimistic locking, as for applications)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
 
     ticket_id: str
     number: str
@@ -104,6 +108,7 @@ class Ticket(BaseModel):
 
 
 class TicketMessage(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     message_id: str
     at: datetime
     author: Author

@@ -44,6 +44,7 @@ def _normalise_email(value: str) -> str:
 
 
 class ScreenshotRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     content_type: str
     size: StrictInt  # a number of bytes: not `true`, `1.5` or `"12"` (pydantic's lax mode takes them)
 
@@ -65,7 +66,7 @@ class ScreenshotRequest(BaseModel):
 class TicketRequest(BaseModel):
     """`POST /support/tickets`: lenient on form (`8 (912) ...` phones), strict on substance."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, str_strip_whitespace=True, extra="ignore", frozen=True)
 
     inn: str
     full_name: FullName
@@ -114,7 +115,7 @@ class TicketRequest(BaseModel):
 
 
 class MessageRequest(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, str_strip_whitespace=True, extra="ignore", frozen=True)
 
     text: str
 
@@ -130,7 +131,7 @@ class MessageRequest(BaseModel):
 class TicketChange(BaseModel):
     """`PATCH /operator/tickets/{id}`: any of assign, answer, change the status."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, str_strip_whitespace=True, extra="ignore", frozen=True)
 
     assignee: str | None = None
     status: Literal["in_progress", "answered", "resolved"] | None = None
