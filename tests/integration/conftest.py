@@ -18,11 +18,10 @@ from shared import wiring
 from shared.adapters.dynamodb import table
 from shared.core import clients as aws
 from shared.core import config
+from tests.support.moto_env import REGION, use_moto_environment
 
 # autouse: every answer of the three API functions is checked against docs/openapi.json
 from tests.support.openapi_answers import answers_match_the_document  # noqa: F401
-
-REGION = "eu-west-1"
 
 
 @dataclass
@@ -49,14 +48,7 @@ def create_tables(ddb: Any) -> tuple[str, str]:
 
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_moto_environment(monkeypatch)
     with mock_aws():
         table, idem = create_tables(boto3.client("dynamodb", region_name=REGION))
         key = boto3.client("kms", region_name=REGION).create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")

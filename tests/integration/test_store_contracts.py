@@ -52,8 +52,8 @@ from tests.support.fakes import (
     InMemoryStageStatistics,
     InMemoryTickets,
 )
+from tests.support.moto_env import REGION, use_moto_environment
 
-REGION = "eu-west-1"
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 T = TypeVar("T")
 
@@ -64,14 +64,7 @@ def table(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     if request.param == "memory":
         yield None
         return
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_moto_environment(monkeypatch)
     with mock_aws():
         clients.reset()
         create_tables(boto3.client("dynamodb", region_name=REGION), "applications", "idempotency")
