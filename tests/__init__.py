@@ -1,0 +1,1 @@
+"""The test suites: unit, integration (moto), infra (CDK assertions), e2e (local cloud), suites."""

@@ -1,1 +1,1 @@
-"""activate_cabinet."""
+"""Workflow task: provision the cabinet and mark the application ready."""

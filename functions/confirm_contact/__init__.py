@@ -1,1 +1,1 @@
-"""confirm_contact."""
+"""Workflow task: send the contact code and end the waits that run out."""

@@ -1,0 +1,1 @@
+"""API routes for profile change requests and the citizen's access journal."""

@@ -1,0 +1,1 @@
+"""The table's stream: status changes published to the partners' event bus."""

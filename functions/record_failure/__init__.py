@@ -1,1 +1,1 @@
-"""record_failure."""
+"""Workflow task: an unexpected failure recorded and handed to an operator."""

@@ -1,1 +1,1 @@
-"""submit_application."""
+"""API routes for applications, and the partner intake from the SQS queue."""

@@ -1,1 +1,1 @@
-"""support_ticket: the support desk (issue 4) and the deadline escalation."""
+"""API routes of the support desk, and the hourly deadline and complaint sweep."""

@@ -1,1 +1,1 @@
-"""verify_inn."""
+"""Workflow task: the FNS registry check and the INN lookup by passport."""

@@ -1,1 +1,1 @@
-"""One construct per concern: encryption, storage, intake, functions, API, workflow."""
+"""One construct per concern: each makes its own resources, functions and their grants."""

@@ -1,0 +1,1 @@
+"""CDK assertion tests on the synthesized template: encryption, DLQs, alarms, policies."""

@@ -1,0 +1,1 @@
+"""Handlers and stores against moto in-process."""

@@ -1,0 +1,1 @@
+"""Rules without AWS or network (sockets are blocked here)."""

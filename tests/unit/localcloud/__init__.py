@@ -1,0 +1,1 @@
+"""The local cloud's own pieces: template fixes, moto patches, event delivery."""
