@@ -16,7 +16,6 @@ from shared.core.config import (
     SupportSettings,
     settings,
 )
-from shared.verification.steps import StepDeps
 
 if TYPE_CHECKING:
     from shared.adapters.aws.idempotency import PowertoolsDeduplicator
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from shared.support.deadlines import DeadlineDeps
     from shared.support.service import SupportDeps
     from shared.support.tickets import TicketDeps
+    from shared.verification.steps import StepDeps
 
 
 class SystemClock:
@@ -101,6 +101,8 @@ def change_deps() -> ChangeDeps:
 
 
 def step_deps() -> StepDeps:
+    from shared.verification.steps import StepDeps
+
     return StepDeps(repo=repository(), stats=stage_statistics(), clock=SystemClock())
 
 

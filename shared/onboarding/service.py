@@ -34,14 +34,13 @@ from shared.core.observability import get_logger
 from shared.core.paging import Page
 from shared.journal.access import AccessAction, Accessor, ActorRole, creation_entry, record
 from shared.journal.ports import AccessJournal
-from shared.review.decisions import DocumentUpload, DocumentView
-from shared.review.views import ReviewItem, ReviewPage
 
 if TYPE_CHECKING:  # the submission, contact and review modules load with the routes that use them
     from shared.applications.office import ClaimDeps
     from shared.applications.submission import Origin, SubmissionDeps
     from shared.contact.confirmation import ContactDeps
-    from shared.review.decisions import ReviewDeps
+    from shared.review.decisions import DocumentUpload, ReviewDeps
+    from shared.review.views import ReviewItem, ReviewPage
     from shared.verification.steps import StepDeps
 
 STAGE_TIMES_TTL_SECONDS = 60
@@ -274,7 +273,7 @@ def change_contacts(deps: ApplicationsDeps, who: Accessor, application_id: str, 
 
 def upload_document(deps: ApplicationsDeps, who: Accessor, application_id: str, body: dict[str, Any]) -> DocumentUpload:
     """`POST /applications/{id}/documents`: where to upload a document a clarification asked for."""
-    from shared.review.decisions import PresignedUpload, parse_document_request, request_upload
+    from shared.review.decisions import DocumentUpload, PresignedUpload, parse_document_request, request_upload
 
     found = _owned(deps, who, application_id)
     document, upload = request_upload(deps.review(), found, parse_document_request(body))
@@ -305,7 +304,8 @@ def _invalid(field_name: str, code: str, message: str) -> InvalidInput:
 
 
 def _review_item(deps: ApplicationsDeps, found: Application) -> ReviewItem:
-    from shared.review.decisions import documents_of
+    from shared.review.decisions import DocumentView, documents_of
+    from shared.review.views import ReviewItem
 
     review = deps.review()
     documents = [
@@ -330,6 +330,8 @@ def search(
     next_token: str | None,
 ) -> ApplicationPage | ReviewPage:
     """`GET /operator/applications` (operators only): the review queue, or applications by INN or by status."""
+    from shared.review.views import ReviewPage
+
     submission = deps.submission()
     repo = submission.repo
     if queue is not None:
