@@ -20,7 +20,7 @@ from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.contact.ports import ContactCode, ContactCodeStore
 from shared.core.errors import Conflict, DomainError, ErrorKind, FieldError, InvalidInput, RateLimited
 from shared.core.identifiers import mask
-from shared.core.messages import field_text
+from shared.core.messages import REJECTIONS, action_text, field_text
 from shared.core.metrics import emit
 from shared.core.ports import Clock, KeyedHasher, Notifier, TaskCallbacks
 
@@ -90,11 +90,7 @@ def masked_destination(app: Application) -> str:
 
 def confirm_action(app: Application, expired: bool = False) -> RequiredAction:
     where = masked_destination(app)
-    message = (
-        f"Срок действия кода истёк. Запросите новый код: он придёт на {where}."
-        if expired
-        else f"Введите 6-значный код, отправленный на {where}. Код действует 10 минут."
-    )
+    message = action_text("confirm_contact", "expired" if expired else None, where=where)
     return RequiredAction(code="confirm_contact", message=message)
 
 
@@ -260,8 +256,8 @@ def abandon(deps: ContactDeps, app: Application) -> Application:
         rejection_reasons=[
             RejectionReason(
                 code="contact_not_confirmed",
-                message="Телефон или почта не подтверждены в течение 30 дней.",
-                fix="Подайте заявление снова и введите код из SMS или письма в течение 10 минут.",
+                message=REJECTIONS["contact_not_confirmed"][0],
+                fix=REJECTIONS["contact_not_confirmed"][1],
             )
         ],
     )

@@ -1,7 +1,9 @@
 """Russian texts for every stable code the service answers with.
 
 One table, so a code always carries the same message and the same fix wherever it appears
-(a field error, a rejection reason, a required action).
+(a problem, a field error, a rejection reason, a required action, a status). What carries no code
+is written where it happens: a history line's note and the text of a message sent to a citizen
+belong to the step that records or sends them.
 """
 
 from __future__ import annotations
@@ -97,12 +99,38 @@ REJECTIONS: dict[str, tuple[str, str]] = {
         "По вашему ИНН уже есть заявление в работе или подключённый кабинет.",
         "Проверьте статус прежнего заявления в списке заявлений; новое можно подать, если прежнее отклонено.",
     ),
+    "contact_not_confirmed": (
+        "Телефон или почта не подтверждены в течение 30 дней.",
+        "Подайте заявление снова и введите код из SMS или письма в течение 10 минут.",
+    ),
     "inn_not_found": (
         "ИНН не найден в реестре ФНС.",
         "Проверьте ИНН в свидетельстве о постановке на учёт или узнайте его по паспорту "
         "в сервисе ФНС «Узнать ИНН», затем подайте заявление снова.",
     ),
 }
+
+# Required actions: what the citizen (or an operator) must do next, by code; `code.variant` where
+# one code reads differently in one situation. `{where}` is the masked phone or e-mail.
+ACTIONS: dict[str, str] = {
+    "confirm_contact": "Введите 6-значный код, отправленный на {where}. Код действует 10 минут.",
+    "confirm_contact.expired": "Срок действия кода истёк. Запросите новый код: он придёт на {where}.",
+    "fix_fields": "Проверьте и исправьте поля.",
+    "fix_fields.inn_not_found": (
+        "ФНС не нашла ИНН по этим паспортным данным. Проверьте ФИО, дату рождения и паспорт "
+        "или укажите ИНН из свидетельства о постановке на учёт."
+    ),
+    "upload_documents": "Если данные указаны верно, загрузите подтверждающие документы.",
+    "wait_review": "Заявление проверит сотрудник.",
+    "wait_review.documents": "Документы проверяет сотрудник.",
+}
+
+
+def action_text(code: str, variant: str | None = None, **params: object) -> str:
+    """The text of a required action (`variant` picks a situation's wording of the same code)."""
+    text = ACTIONS[f"{code}.{variant}" if variant else code]
+    return text.format(**params) if params else text
+
 
 # Mismatches found by the registry check: the field, the message, the fix.
 MISMATCHES: dict[str, tuple[str, str]] = {

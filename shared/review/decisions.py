@@ -20,7 +20,7 @@ from shared.applications.lifecycle import advance, on_fresh
 from shared.applications.models import Application, RejectionReason, RequiredAction, Stage, Status
 from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core.errors import Conflict, FieldError, InvalidInput
-from shared.core.messages import field_message, field_text
+from shared.core.messages import action_text, field_message, field_text
 from shared.core.ports import Clock, DocumentStore, TaskCallbacks
 from shared.review.ports import DocumentRecords
 
@@ -201,7 +201,7 @@ def await_review(deps: ReviewDeps, app: Application, task_token: str) -> Applica
             stage=Stage.REVIEW,
             note="Документы получены. Заявление передано сотруднику на проверку (до 3 рабочих дней).",
             task_token=task_token,
-            required_actions=[RequiredAction(code="wait_review", message="Документы проверяет сотрудник.")],
+            required_actions=[RequiredAction(code="wait_review", message=action_text("wait_review", "documents"))],
         ),
     )
 

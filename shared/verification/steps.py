@@ -12,7 +12,7 @@ from shared.applications.lifecycle import advance, load
 from shared.applications.models import ApplicationBody, RejectionReason, RequiredAction, Stage, Status
 from shared.applications.ports import ApplicationStore, StageStatistics
 from shared.core.errors import ConcurrentUpdate, DuplicateApplication, TransientStorageError
-from shared.core.messages import MISMATCHES, REJECTIONS
+from shared.core.messages import MISMATCHES, REJECTIONS, action_text
 from shared.core.ports import Clock, KeyedHasher
 from shared.verification.ports import FnsRecord, FnsRegistry, InnQuery
 
@@ -101,13 +101,13 @@ def verify(deps: StepDeps, fns: FnsRegistry, application_id: str) -> str:
                 required_actions=[
                     RequiredAction(
                         code="fix_fields",
-                        message="Проверьте и исправьте поля.",
+                        message=action_text("fix_fields"),
                         fields=found,
                         details=[{"field": f, "message": MISMATCHES[f][0], "fix": MISMATCHES[f][1]} for f in found],
                     ),
                     RequiredAction(
                         code="upload_documents",
-                        message="Если данные указаны верно, загрузите подтверждающие документы.",
+                        message=action_text("upload_documents"),
                         documents=documents,
                     ),
                 ],
@@ -175,7 +175,7 @@ def record_failure(deps: StepDeps, application_id: str, error: str) -> str:
         status=Status.IN_PROGRESS,
         stage=Stage.REVIEW,
         note="Техническая ошибка при обработке. Заявление передано сотруднику; данные сохранены.",
-        required_actions=[RequiredAction(code="wait_review", message="Заявление проверит сотрудник.")],
+        required_actions=[RequiredAction(code="wait_review", message=action_text("wait_review"))],
         failure={"error": error[:100], "at": now.isoformat()},
     )
     return "recorded"
@@ -273,8 +273,7 @@ def _lookup_poll(deps: StepDeps, fns: FnsRegistry, hasher: KeyedHasher, applicat
                 RequiredAction(
                     code="fix_fields",
                     fields=["inn", "passport", "full_name", "birth_date"],
-                    message="ФНС не нашла ИНН по этим паспортным данным. Проверьте ФИО, дату рождения и паспорт "
-                    "или укажите ИНН из свидетельства о постановке на учёт.",
+                    message=action_text("fix_fields", "inn_not_found"),
                 )
             ],
         )
