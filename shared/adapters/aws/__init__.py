@@ -1,1 +1,2 @@
-"""AWS services other than DynamoDB: KMS, SNS/SES, S3, Step Functions, EventBridge."""
+"""AWS services other than DynamoDB: KMS keyed hashes, SNS/SES, S3 presigned documents, Step Functions, EventBridge,
+the idempotency store and the intake's dead-letter queue."""
