@@ -25,6 +25,7 @@ from shared.core.config import (
     IntakeSettings,
     LookupSettings,
     PrefillSettings,
+    SignedXmlSettings,
     StorageSettings,
     SubmissionSettings,
     SupportSettings,
@@ -39,6 +40,7 @@ FUNCTION_SETTINGS: dict[str, tuple[type[BaseModel], ...]] = {
         ContactSettings,  # contact_deps (confirmation, resend, contacts)
         DocumentSettings,  # review_deps (the operators' decisions, documents)
         PrefillSettings,  # the identity provider's userinfo
+        SignedXmlSettings,  # the signed-XML channel's trust store (optional: unset closes the channel)
     ),
     "ProfileApiFunction": (StorageSettings, DocumentSettings),  # change_deps, journal
     "PartnerIntakeFunction": (StorageSettings, SubmissionSettings, IntakeSettings),
@@ -76,6 +78,7 @@ class SettingValues:
     audience: str | None = None
     event_bus_name: str | None = None
     publish_failures_url: str | None = None
+    trust_store: str | None = None
 
     def but(self, **values: str) -> SettingValues:
         """These values with some added (those only one concern knows: its queue, its bus)."""
@@ -113,6 +116,8 @@ def variables(construct_id: str, reads: Iterable[type[BaseModel]], values: Setti
     for model in reads:
         for name, alias in aliases(model).items():
             value = getattr(values, name, None)
+            if value is None and not model.model_fields[name].is_required():
+                continue  # an optional setting left unset: the code takes its default
             if value is None:
                 raise ValueError(f"{construct_id} reads {model.__name__}.{name} ({alias}), and no value is given")
             env[alias] = value

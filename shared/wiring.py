@@ -229,12 +229,15 @@ def deduplicator() -> PowertoolsDeduplicator:
     return PowertoolsDeduplicator(settings(SubmissionSettings).idempotency_table_name, lambda_context)
 
 
+@cache
 def signed_xml_trust_store() -> bytes | None:
-    """The packaged PEM bundle of CAs trusted for signed applications; None: the channel is closed."""
-    import os
+    """The packaged PEM bundle of CAs trusted for signed applications, read once per execution
+    environment; None: the channel is closed."""
     from pathlib import Path
 
-    name = os.environ.get("SIGNED_XML_TRUST_STORE")
+    from shared.core.config import SignedXmlSettings
+
+    name = settings(SignedXmlSettings).trust_store
     if not name:
         return None
     return (Path(__file__).resolve().parent.parent / name).read_bytes()
@@ -329,5 +332,6 @@ def reset() -> None:
         support,
         intake,
         event_outlets,
+        signed_xml_trust_store,
     ):
         cached.cache_clear()

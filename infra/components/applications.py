@@ -14,7 +14,6 @@ from infra.components.storage import Storage
 from infra.components.workflow import Workflow
 
 TRUST_STORE_FILE = "trust_store.pem"  # at the asset's root, next to shared/
-TRUST_STORE_VARIABLE = "SIGNED_XML_TRUST_STORE"  # read by functions/submit_application/handler.py
 
 
 class Applications(Construct):
@@ -39,8 +38,10 @@ class Applications(Construct):
             folder="submit_application",
             handler="functions.submit_application.handler.handler",
             timeout=15,
-            values=runtime.values.but(state_machine_arn=machine.state_machine_arn),
-            extra_environment={TRUST_STORE_VARIABLE: TRUST_STORE_FILE} if trust_store else None,
+            values=runtime.values.but(
+                state_machine_arn=machine.state_machine_arn,
+                **({"trust_store": TRUST_STORE_FILE} if trust_store else {}),
+            ),
             extra_files={TRUST_STORE_FILE: Path(trust_store)} if trust_store else None,
         )
         fn.grant_items(storage.table, indexes=True)  # a citizen's applications, the operators' queue

@@ -103,7 +103,6 @@ class ServiceFunction(lambda_.Function):
         handler: str,
         timeout: int,
         values: SettingValues | None = None,
-        extra_environment: dict[str, str] | None = None,
         extra_files: dict[str, Path] | None = None,
     ) -> None:
         log_group = logs.LogGroup(
@@ -135,7 +134,6 @@ class ServiceFunction(lambda_.Function):
             environment={
                 **BASE_ENVIRONMENT,
                 **environment(construct_id, values or runtime.values),
-                **(extra_environment or {}),
             },
         )
         self.service_role = role

@@ -34,6 +34,14 @@ class IntakeSettings(SubmissionSettings):
     intake_dlq_url: str = Field(alias="INTAKE_DLQ_URL")
 
 
+class SignedXmlSettings(BaseModel):
+    """The packaged trust store of the signed-XML channel, relative to the code's root; unset: the
+    channel is closed (infra sets it only when a trust store is given)."""
+
+    model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
+    trust_store: str | None = Field(default=None, alias="SIGNED_XML_TRUST_STORE")
+
+
 class PrefillSettings(BaseModel):
     model_config = ConfigDict(defer_build=True)  # built at first use, not at cold start
     idp_userinfo_url: str = Field(alias="IDP_USERINFO_URL")
