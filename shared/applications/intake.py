@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.applications.models import Application, Channel
+from shared.applications.ports import DeadLetters
 from shared.applications.submission import Origin, SubmissionDeps, submit
 from shared.core.errors import DuplicateApplication, InvalidApplication
 from shared.core.metrics import emit
@@ -28,11 +29,6 @@ class PartnerMessage(BaseModel):
     partner_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     request_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
     application: dict[str, Any]
-
-
-class DeadLetters(Protocol):
-    def send(self, body: str, attributes: dict[str, str]) -> None:
-        """Park a message that can never succeed, with its reason as attributes."""
 
 
 @dataclass

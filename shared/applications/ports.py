@@ -93,3 +93,8 @@ class StageStatistics(Protocol):
 class WorkflowStarter(Protocol):
     def start(self, application_id: str, correlation_id: str, *, confirm_contact: bool, has_inn: bool = True) -> str:
         """Start the onboarding workflow named after the application; idempotent. Returns its ARN."""
+
+
+class DeadLetters(Protocol):
+    def send(self, body: str, attributes: dict[str, str]) -> None:
+        """Park a message that can never succeed, with its reason as attributes."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from shared.applications.models import Application, Channel, Status, StatusView
 from shared.applications.prefill import Prefill
@@ -34,6 +34,7 @@ from shared.core.observability import get_logger
 from shared.core.paging import Page
 from shared.journal.access import AccessAction, Accessor, ActorRole, creation_entry, record
 from shared.journal.ports import AccessJournal
+from shared.onboarding.ports import Deduplicator, IdentityProvider
 
 if TYPE_CHECKING:  # the submission, contact and review modules load with the routes that use them
     from shared.applications.office import ClaimDeps
@@ -46,18 +47,6 @@ if TYPE_CHECKING:  # the submission, contact and review modules load with the ro
 STAGE_TIMES_TTL_SECONDS = 60
 DOWNLOAD_URL_SECONDS = 300
 _RESOURCE = "application"
-
-
-class IdentityProvider(Protocol):
-    def person(self, access_token: str) -> dict[str, Any] | None:
-        """The caller's record (asked with their own token); None if the provider knows none.
-        Raises IdentityProviderUnavailable when it does not answer."""
-
-
-class Deduplicator(Protocol):
-    def once(self, request: dict[str, str], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Run `work` once per request key; a repeat answers the first result. A repeat with another
-        body hash, or while the first still runs, is refused."""
 
 
 class StageTimes:
